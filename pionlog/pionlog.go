@@ -1,0 +1,40 @@
+// Package pionlog adapts pion's leveled logger interface onto log/slog so
+// that pion's messages share the server's log format, level and sink.
+package pionlog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/pion/logging"
+)
+
+// Factory returns a pion LoggerFactory that logs through l. pion's levels
+// are tuned for its own developers: its warnings are mostly routine (a
+// closed socket at teardown, a candidate that failed), so each pion level is
+// logged one step lower, and trace goes below debug.
+func Factory(l *slog.Logger) logging.LoggerFactory { return factory{l} }
+
+type factory struct{ l *slog.Logger }
+
+func (f factory) NewLogger(scope string) logging.LeveledLogger {
+	return logger{f.l.With("pion", scope)}
+}
+
+type logger struct{ l *slog.Logger }
+
+func (g logger) log(level slog.Level, msg string) {
+	g.l.Log(context.Background(), level, msg)
+}
+
+func (g logger) Trace(msg string)                  { g.log(slog.LevelDebug-4, msg) }
+func (g logger) Tracef(format string, args ...any) { g.log(slog.LevelDebug-4, fmt.Sprintf(format, args...)) }
+func (g logger) Debug(msg string)                  { g.log(slog.LevelDebug-2, msg) }
+func (g logger) Debugf(format string, args ...any) { g.log(slog.LevelDebug-2, fmt.Sprintf(format, args...)) }
+func (g logger) Info(msg string)                   { g.log(slog.LevelDebug, msg) }
+func (g logger) Infof(format string, args ...any)  { g.log(slog.LevelDebug, fmt.Sprintf(format, args...)) }
+func (g logger) Warn(msg string)                   { g.log(slog.LevelInfo, msg) }
+func (g logger) Warnf(format string, args ...any)  { g.log(slog.LevelInfo, fmt.Sprintf(format, args...)) }
+func (g logger) Error(msg string)                  { g.log(slog.LevelWarn, msg) }
+func (g logger) Errorf(format string, args ...any) { g.log(slog.LevelWarn, fmt.Sprintf(format, args...)) }

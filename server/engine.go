@@ -1,0 +1,202 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/bcastdev/bcast/codec"
+	"github.com/bcastdev/bcast/pionlog"
+)
+
+// viewerCodecs are what a viewer may receive. No RTX: retransmissions go on
+// the original SSRC from the shared cache, which keeps the viewer leg one
+// stream per kind. Feedback: NACK and PLI/FIR only (no REMB/TWCC: a broadcast
+// forwards one bitrate and does not adapt per viewer).
+func viewerCodecs() []webrtc.RTPCodecParameters {
+	video := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+	v := func(pt uint8, mime, fmtp string) webrtc.RTPCodecParameters {
+		return webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: video},
+			PayloadType:        webrtc.PayloadType(pt),
+		}
+	}
+	return []webrtc.RTPCodecParameters{
+		v(96, webrtc.MimeTypeVP8, ""),
+		v(98, webrtc.MimeTypeVP9, "profile-id=0"),
+		v(100, webrtc.MimeTypeVP9, "profile-id=2"),
+		v(102, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"),
+		v(104, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f"),
+		v(106, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"),
+		v(108, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f"),
+		v(112, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"),
+		v(127, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f"),
+		v(45, webrtc.MimeTypeAV1, ""),
+		{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+			PayloadType:        111,
+		},
+	}
+}
+
+// viewerExtensions are the header extensions a viewer may negotiate: the
+// media-level ones we translate from the streamer (codec.EndToEnd) and
+// abs-send-time, which we stamp ourselves per hop.
+var viewerExtensions = map[webrtc.RTPCodecType][]string{
+	webrtc.RTPCodecTypeVideo: {
+		codec.ExtAbsSendTime, codec.ExtVideoOrientation, codec.ExtPlayoutDelay, codec.ExtColorSpace,
+		codec.ExtVideoContentType, codec.ExtVideoTiming, codec.ExtAbsCaptureTime,
+	},
+	webrtc.RTPCodecTypeAudio: {codec.ExtAbsSendTime, codec.ExtAudioLevel, codec.ExtAbsCaptureTime},
+}
+
+// ingestExtensions are accepted from streamers in addition to what pion's
+// default interceptors register (mid, rid, transport-cc).
+var ingestExtensions = map[webrtc.RTPCodecType][]string{
+	webrtc.RTPCodecTypeVideo: {
+		codec.ExtAbsSendTime, codec.ExtVideoOrientation, codec.ExtPlayoutDelay, codec.ExtColorSpace,
+		codec.ExtVideoContentType, codec.ExtVideoTiming, codec.ExtAbsCaptureTime,
+	},
+	webrtc.RTPCodecTypeAudio: {codec.ExtAbsSendTime, codec.ExtAudioLevel, codec.ExtAbsCaptureTime},
+}
+
+// transport is what every PeerConnection of the server shares: one UDP
+// socket per interface for all ICE traffic, one DTLS certificate, and two
+// API objects (ingest, viewer) holding media engine and setting engine.
+type transport struct {
+	mux    *ice.MultiUDPMuxDefault
+	cert   webrtc.Certificate
+	ingest *webrtc.API
+	viewer *webrtc.API
+}
+
+func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) {
+	lf := pionlog.Factory(log)
+	mux, err := ice.NewMultiUDPMuxFromPort(port,
+		ice.UDPMuxFromPortWithLoopback(),
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
+		ice.UDPMuxFromPortWithLogger(lf.NewLogger("udpmux")),
+		ice.UDPMuxFromPortWithReadBufferSize(4<<20),
+		ice.UDPMuxFromPortWithWriteBufferSize(4<<20),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ICE UDP port %d: %w", port, err)
+	}
+	// One certificate for every connection: generating an ECDSA key per
+	// viewer costs a millisecond of CPU each and serialises nothing useful.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		_ = mux.Close()
+		return nil, fmt.Errorf("DTLS key: %w", err)
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		_ = mux.Close()
+		return nil, fmt.Errorf("DTLS certificate: %w", err)
+	}
+	se := webrtc.SettingEngine{LoggerFactory: lf}
+	se.SetICEUDPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
+	// AEAD AES-GCM first: cheaper than AES-CM + HMAC-SHA1 with AES-NI.
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	if natIP != "" {
+		se.SetNAT1To1IPs([]string{natIP}, webrtc.ICECandidateTypeHost)
+	}
+
+	ingest, err := ingestAPI(se)
+	if err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
+	viewer, err := viewerAPI(se)
+	if err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
+	return &transport{mux: mux, cert: *cert, ingest: ingest, viewer: viewer}, nil
+}
+
+func ingestAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("ingest codecs: %w", err)
+	}
+	for kind, uris := range ingestExtensions {
+		for _, uri := range uris {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, kind); err != nil {
+				return nil, fmt.Errorf("ingest extension %s: %w", uri, err)
+			}
+		}
+	}
+	ir := &interceptor.Registry{}
+	// NACK generator, receiver reports and transport-wide CC feedback toward
+	// the streamer: its encoder needs them to recover losses and to ramp up.
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, fmt.Errorf("ingest interceptors: %w", err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(ir)), nil
+}
+
+func viewerAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	for _, c := range viewerCodecs() {
+		kind := webrtc.RTPCodecTypeVideo
+		if c.MimeType == webrtc.MimeTypeOpus {
+			kind = webrtc.RTPCodecTypeAudio
+		}
+		if err := m.RegisterCodec(c, kind); err != nil {
+			return nil, fmt.Errorf("viewer codec %s: %w", c.MimeType, err)
+		}
+	}
+	for kind, uris := range viewerExtensions {
+		for _, uri := range uris {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, kind); err != nil {
+				return nil, fmt.Errorf("viewer extension %s: %w", uri, err)
+			}
+		}
+	}
+	// No interceptors: NACKs are served from the shared per-track cache and
+	// sender reports are written by the server, so a viewer costs no
+	// per-packet interceptor work and no per-viewer retransmission buffer.
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
+}
+
+// offerKinds returns the direction of the first audio and video section of an offer.
+func offerKinds(d *sdp.SessionDescription) map[webrtc.RTPCodecType]string {
+	kinds := map[webrtc.RTPCodecType]string{}
+	for _, m := range d.MediaDescriptions {
+		if m.MediaName.Port.Value == 0 {
+			continue // rejected / stopped section
+		}
+		dir := "sendrecv"
+		for _, a := range m.Attributes {
+			switch a.Key {
+			case "sendrecv", "sendonly", "recvonly", "inactive":
+				dir = a.Key
+			}
+		}
+		switch m.MediaName.Media {
+		case "video":
+			if _, ok := kinds[webrtc.RTPCodecTypeVideo]; !ok {
+				kinds[webrtc.RTPCodecTypeVideo] = dir
+			}
+		case "audio":
+			if _, ok := kinds[webrtc.RTPCodecTypeAudio]; !ok {
+				kinds[webrtc.RTPCodecTypeAudio] = dir
+			}
+		}
+	}
+	return kinds
+}

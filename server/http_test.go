@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// validOffer returns a real recvonly (WHEP) or sendonly (WHIP) offer.
+func validOffer(t *testing.T, dir webrtc.RTPTransceiverDirection) string {
+	t.Helper()
+	pc := newPC(t, peerAPI(t, nil))
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return offer.SDP
+}
+
+func TestBadRequests(t *testing.T) {
+	srv := startServer(t, nil)
+	recvOffer := validOffer(t, webrtc.RTPTransceiverDirectionRecvonly)
+	huge := "v=0\r\n" + strings.Repeat("a=x:"+strings.Repeat("y", 100)+"\r\n", 700)
+	tests := []struct {
+		name, method, path, token, ctype, body string
+		code                                   int
+		reason                                 string // substring of the one-line reason
+	}{
+		{"whip no token", "POST", "/api/whip/s", "", "application/sdp", recvOffer, 401, "token"},
+		{"whip wrong token", "POST", "/api/whip/s", "nope", "application/sdp", recvOffer, 401, "token"},
+		{"whip token prefix", "POST", "/api/whip/s", pubToken[:5], "application/sdp", recvOffer, 401, "token"},
+		{"whip wrong type", "POST", "/api/whip/s", pubToken, "text/plain", "v=0", 415, "application/sdp"},
+		{"whip garbage sdp", "POST", "/api/whip/s", pubToken, "application/sdp", "hello", 400, "SDP"},
+		{"whip empty sdp", "POST", "/api/whip/s", pubToken, "application/sdp", "", 400, "empty"},
+		{"whip recvonly offer", "POST", "/api/whip/s", pubToken, "application/sdp", recvOffer, 400, "sendonly"},
+		{"whip too large", "POST", "/api/whip/s", pubToken, "application/sdp", huge, 413, "larger"},
+		{"whip bad stream name", "POST", "/api/whip/a.b", pubToken, "application/sdp", recvOffer, 400, "stream name"},
+		{"whep wrong type", "POST", "/api/whep/s", "", "application/json", "{}", 415, "application/sdp"},
+		{"whep garbage sdp", "POST", "/api/whep/s", "", "application/sdp", "v=0\r\nm=bogus", 400, "SDP"},
+		{"whep sendonly offer", "POST", "/api/whep/s", "", "application/sdp",
+			strings.ReplaceAll(recvOffer, "a=recvonly", "a=sendonly"), 400, "recvonly"},
+		{"whep no media", "POST", "/api/whep/s", "", "application/sdp",
+			"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", 400, "no audio or video"},
+		{"whep delete unknown", "DELETE", "/api/whep/s/deadbeef", "", "", "", 404, "no such"},
+		{"whip delete unknown", "DELETE", "/api/whip/s/deadbeef", pubToken, "", "", 404, "no such"},
+		{"whep patch", "PATCH", "/api/whep/s/deadbeef", "", "application/trickle-ice-sdpfrag", "a=x", 405, "trickle"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := httpDo(t, tc.method, srv.base+tc.path, tc.token, tc.ctype, strings.NewReader(tc.body))
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d (body %q)", resp.StatusCode, tc.code, body)
+			}
+			if !strings.Contains(body, tc.reason) {
+				t.Fatalf("reason %q does not mention %q", body, tc.reason)
+			}
+			if strings.Count(strings.TrimSpace(body), "\n") != 0 {
+				t.Fatalf("reason is not one line: %q", body)
+			}
+		})
+	}
+	if s := getStreams(t, srv.base, ""); len(s) != 0 {
+		t.Fatalf("failed requests left streams behind: %+v", s)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	srv := startServer(t, nil)
+	for _, path := range []string{"/api/whip/s", "/api/whep/s"} {
+		req, _ := http.NewRequest("OPTIONS", srv.base+path, nil)
+		req.Header.Set("Origin", "https://elsewhere.example")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode/100 != 2 || h.Get("Access-Control-Allow-Origin") == "" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "authorization") ||
+			!strings.Contains(h.Get("Access-Control-Expose-Headers"), "Location") {
+			t.Fatalf("%s preflight: %d %v", path, resp.StatusCode, h)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	srv := startServer(t, nil)
+	frames := vp8Frames(t)
+	publish(t, srv.base, "m", vp8Cap, frames, opusPayloads(1000))
+	v := watch(t, srv.base, "m", nil)
+	waitFor(t, 10*time.Second, "frames", func() bool { f, _ := v.video.snapshot(); return len(f) > 10 })
+	waitFor(t, 5*time.Second, "a bitrate", func() bool {
+		s := getStreams(t, srv.base, "")
+		return len(s) == 1 && s[0].Video != nil && s[0].Video.BitrateBPS > 0
+	})
+	resp, body := httpDo(t, "GET", srv.base+"/metrics", "", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`bcast_ingest_packets_total{kind="video",stream="m"}`,
+		`bcast_ingest_bitrate_bps{kind="video",stream="m"}`,
+		`bcast_ingest_lost_packets{kind="audio",stream="m"}`,
+		`bcast_viewers{stream="m"} 1`,
+		`bcast_egress_packets_total{stream="m"}`,
+		`bcast_viewer_join_seconds_bucket`,
+		`bcast_http_requests_total{code="201",route="whep"} 1`,
+		`process_open_fds`,
+		`bcast_open_fds`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	s := getStreams(t, srv.base, "")
+	if len(s) != 1 || s[0].Video == nil || s[0].Video.BitrateBPS <= 0 || s[0].Video.Codec != "VP8" || s[0].Audio == nil {
+		t.Fatalf("streams: %+v", s)
+	}
+	if s[0].Publisher != nil {
+		t.Fatal("publisher address shown without the admin token")
+	}
+}

@@ -1,0 +1,249 @@
+// Package server is the live broadcast server: WHIP ingest, WHEP viewers,
+// the web pages, the status API and Prometheus metrics. It wires pion
+// PeerConnections to the fan-out in package forward and knows nothing of the
+// terminal: the console reads Snapshot-style data from package status.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bcastdev/bcast/config"
+	"github.com/bcastdev/bcast/forward"
+	"github.com/bcastdev/bcast/server/status"
+	"github.com/bcastdev/bcast/sysinfo"
+)
+
+// Options configure a Server.
+type Options struct {
+	Config  config.Server
+	Logger  *slog.Logger
+	Version string
+}
+
+// Server is a running broadcast server. Create it with New, serve HTTP with
+// Serve, stop it with Close.
+type Server struct {
+	cfg     config.Server
+	log     *slog.Logger
+	version string
+	tr      *transport
+	metrics *metrics
+	started time.Time
+
+	mu      sync.Mutex
+	streams map[string]*stream
+
+	viewers    atomic.Int64 // connected or connecting viewers, all streams
+	maxViewers atomic.Int64 // 0 = unlimited; changeable at run time
+
+	closed    chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// ErrClosed is returned by operations on a closed server.
+var ErrClosed = errors.New("server closed")
+
+// New creates the server: binds the ICE UDP port, creates the shared DTLS
+// certificate and the pion APIs. Tokens must already be set (cmd/bcast
+// generates random ones when the operator gives none).
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Config.PublishToken == "" || opts.Config.AdminToken == "" {
+		return nil, errors.New("publish and admin tokens must be set")
+	}
+	tr, err := newTransport(opts.Config.ICEUDPPort, opts.Config.NATIP, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     opts.Config,
+		log:     opts.Logger,
+		version: opts.Version,
+		tr:      tr,
+		started: time.Now(),
+		streams: make(map[string]*stream),
+		closed:  make(chan struct{}),
+	}
+	s.maxViewers.Store(int64(opts.Config.MaxViewers))
+	s.metrics = newMetrics(s)
+	s.wg.Add(1)
+	go s.housekeeping()
+	return s, nil
+}
+
+// ICEAddrs returns the local addresses of the shared ICE UDP socket(s).
+func (s *Server) ICEAddrs() []net.Addr { return s.tr.mux.GetListenAddresses() }
+
+// SetMaxViewers changes the viewer limit (0 = unlimited) at run time.
+func (s *Server) SetMaxViewers(n int) { s.maxViewers.Store(int64(n)) }
+
+// Serve answers HTTP on ln until ctx is done or the server is closed.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	case <-s.closed:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(shutdownCtx)
+	return nil
+}
+
+// Close ends every session and releases the UDP port.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.mu.Lock()
+		streams := make([]*stream, 0, len(s.streams))
+		for _, st := range s.streams {
+			streams = append(streams, st)
+		}
+		s.mu.Unlock()
+		for _, st := range streams {
+			st.closeAll()
+		}
+		s.wg.Wait()
+		_ = s.tr.mux.Close()
+	})
+	return nil
+}
+
+// streamName is what a stream may be called: it ends up in URLs and in dump
+// directory names, so no dots, slashes or spaces.
+var streamName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// getStream returns the named stream, creating it when create is set.
+func (s *Server) getStream(name string, create bool) *stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.streams[name]
+	if st == nil && create {
+		st = newStream(s, name)
+		s.streams[name] = st
+	}
+	return st
+}
+
+// forget removes st from the registry when it has neither publisher nor viewers.
+func (s *Server) forget(st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams[st.name] == st && st.idle() {
+		delete(s.streams, st.name)
+	}
+}
+
+// Streams lists all streams, sorted by name. With admin set it includes
+// personal data (addresses).
+func (s *Server) Streams(admin bool) []status.Stream {
+	s.mu.Lock()
+	list := make([]*stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		list = append(list, st)
+	}
+	s.mu.Unlock()
+	out := make([]status.Stream, 0, len(list))
+	for _, st := range list {
+		out = append(out, st.status(admin))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// housekeeping runs once a second: sender reports to viewers and bitrate
+// sampling. One goroutine for the whole server instead of one per viewer.
+func (s *Server) housekeeping() {
+	defer s.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			list := make([]*stream, 0, len(s.streams))
+			for _, st := range s.streams {
+				list = append(list, st)
+			}
+			s.mu.Unlock()
+			for _, st := range list {
+				st.tick(now)
+			}
+			s.metrics.fds.Set(float64(sysinfo.OpenFDs()))
+		}
+	}
+}
+
+// newID returns a random 128-bit identifier: session URLs act as
+// capabilities, so they must not be guessable.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// rateMeter turns a byte counter into a bitrate, sampled once a second.
+type rateMeter struct {
+	lastBytes uint64
+	lastAt    time.Time
+	bps       atomic.Int64
+}
+
+func (r *rateMeter) sample(bytes uint64, now time.Time) {
+	if !r.lastAt.IsZero() && bytes >= r.lastBytes {
+		if dt := now.Sub(r.lastAt).Seconds(); dt > 0 {
+			r.bps.Store(int64(float64(bytes-r.lastBytes) * 8 / dt))
+		}
+	}
+	r.lastBytes, r.lastAt = bytes, now
+}
+
+// trackStatus converts an ingest track's counters into the API form.
+func trackStatus(t *forward.Track, meter *rateMeter, fps float64) *status.Media {
+	if t == nil {
+		return nil
+	}
+	st := t.Stats()
+	m := &status.Media{
+		Codec:         t.Codec().String(),
+		SSRC:          st.SSRC,
+		Width:         st.Width,
+		Height:        st.Height,
+		FPS:           fps,
+		BitrateBPS:    meter.bps.Load(),
+		Packets:       st.Packets,
+		Bytes:         st.Bytes,
+		Lost:          st.Lost,
+		PLIsRequested: st.KeyframesRequested,
+		PLIsSent:      st.KeyframesSentUpstream,
+	}
+	if st.KeyframeInterval > 0 {
+		m.KeyframeInterval = st.KeyframeInterval.Seconds()
+	}
+	return m
+}

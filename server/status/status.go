@@ -1,0 +1,43 @@
+// Package status holds the plain data the server reports about itself: the
+// JSON of GET /api/streams and the snapshot the operator console renders. It
+// imports nothing heavy so that a remote console does not pull in pion.
+package status
+
+import "time"
+
+// Stream is one named stream as listed by GET /api/streams.
+type Stream struct {
+	Name          string   `json:"name"`
+	Live          bool     `json:"live"`
+	Viewers       int      `json:"viewers"`
+	UptimeSeconds float64  `json:"uptime_seconds"`
+	Video         *Media   `json:"video,omitempty"`
+	Audio         *Media   `json:"audio,omitempty"`
+	Publisher     *Session `json:"publisher,omitempty"` // admin only
+}
+
+// Media describes one ingest track.
+type Media struct {
+	Codec            string  `json:"codec"`
+	SSRC             uint32  `json:"ssrc"`
+	Width            int     `json:"width,omitempty"`
+	Height           int     `json:"height,omitempty"`
+	FPS              float64 `json:"fps,omitempty"`
+	BitrateBPS       int64   `json:"bitrate_bps"`
+	Packets          uint64  `json:"packets"`
+	Bytes            uint64  `json:"bytes"`
+	Lost             int64   `json:"lost"`
+	KeyframeInterval float64 `json:"keyframe_interval_seconds,omitempty"`
+	PLIsRequested    uint64  `json:"plis_requested"`
+	PLIsSent         uint64  `json:"plis_sent"`
+}
+
+// Session is a publisher (or viewer) connection, shown to admins only since
+// addresses are personal data.
+type Session struct {
+	ID      string    `json:"id"`
+	Remote  string    `json:"remote"`
+	Since   time.Time `json:"since"`
+	State   string    `json:"state"`
+	Problem string    `json:"problem,omitempty"`
+}

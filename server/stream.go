@@ -1,0 +1,280 @@
+package server
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/bcastdev/bcast/forward"
+	"github.com/bcastdev/bcast/server/status"
+)
+
+// stream is one named stream: at most one publisher session at a time and
+// any number of viewers, who stay across publisher changes.
+type stream struct {
+	srv     *Server
+	name    string
+	fwd     *forward.Stream
+	created time.Time
+
+	mu        sync.Mutex
+	pub       *publisher
+	liveSince time.Time
+	viewers   map[string]*viewer
+
+	video, audio  rateMeter
+	frames        uint64
+	framesAt      time.Time
+	fps           atomic.Uint64 // float64 bits
+	egressPackets uint64        // of viewers that left, for monotonic metrics
+	egressBytes   uint64
+}
+
+func newStream(srv *Server, name string) *stream {
+	return &stream{srv: srv, name: name, fwd: forward.NewStream(), created: time.Now(), viewers: make(map[string]*viewer)}
+}
+
+// publisher is one ingest session (WHIP or in-process source).
+type publisher struct {
+	id     string
+	remote string
+	since  time.Time
+	pc     *webrtc.PeerConnection // nil for in-process sources
+	cancel context.CancelFunc     // stops an in-process source
+
+	mu     sync.Mutex
+	tracks []*forward.Track
+	closed bool
+}
+
+// viewer is one WHEP session.
+type viewer struct {
+	id     string
+	remote string
+	since  time.Time
+	pc     *webrtc.PeerConnection
+	fv     *forward.Viewer
+	clock  forward.SRClock
+	state  atomic.Value // string: "connecting", "connected"
+
+	closeOnce sync.Once
+}
+
+func (v *viewer) downTracks() []*forward.DownTrack {
+	var out []*forward.DownTrack
+	if v.fv.Video != nil {
+		out = append(out, v.fv.Video)
+	}
+	if v.fv.Audio != nil {
+		out = append(out, v.fv.Audio)
+	}
+	return out
+}
+
+// setPublisher makes p the stream's publisher; a previous one is closed:
+// the newest authenticated publish wins, as when OBS reconnects after a
+// network blip before the old session timed out.
+func (st *stream) setPublisher(p *publisher) {
+	st.mu.Lock()
+	old := st.pub
+	st.pub = p
+	st.liveSince = time.Now()
+	st.mu.Unlock()
+	if old != nil {
+		st.srv.log.Info("publisher replaced", "stream", st.name, "old", old.id, "new", p.id)
+		st.closePublisher(old)
+	}
+}
+
+// addTrack registers an ingest track of p and routes it to viewers if p is
+// still the stream's publisher. It reports false when p was replaced or
+// closed meanwhile (the caller then stops reading).
+func (st *stream) addTrack(p *publisher, t *forward.Track) bool {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return false
+	}
+	p.tracks = append(p.tracks, t)
+	p.mu.Unlock()
+	st.mu.Lock()
+	current := st.pub == p
+	st.mu.Unlock()
+	if !current {
+		return false
+	}
+	st.fwd.SetTrack(t)
+	return true
+}
+
+// closePublisher ends p and unroutes its tracks (unless a newer publisher
+// already replaced them).
+func (st *stream) closePublisher(p *publisher) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	tracks := p.tracks
+	p.mu.Unlock()
+	if p.cancel != nil {
+		p.cancel()
+	}
+	if p.pc != nil {
+		_ = p.pc.Close()
+	}
+	for _, t := range tracks {
+		st.fwd.RemoveTrack(t)
+	}
+}
+
+// endPublisher is called when p's session ends by itself (DELETE, ICE
+// failure, source finished).
+func (st *stream) endPublisher(p *publisher) {
+	st.mu.Lock()
+	if st.pub == p {
+		st.pub = nil
+		st.srv.log.Info("stream offline", "stream", st.name, "session", p.id)
+	}
+	st.mu.Unlock()
+	st.closePublisher(p)
+	st.srv.forget(st)
+}
+
+// publisherByID returns the current publisher if its id matches.
+func (st *stream) publisherByID(id string) *publisher {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pub != nil && st.pub.id == id {
+		return st.pub
+	}
+	return nil
+}
+
+func (st *stream) addViewer(v *viewer) {
+	st.mu.Lock()
+	st.viewers[v.id] = v
+	st.mu.Unlock()
+	st.fwd.AddViewer(v.fv)
+}
+
+func (st *stream) viewerByID(id string) *viewer {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.viewers[id]
+}
+
+// removeViewer ends v's session; safe to call more than once.
+func (st *stream) removeViewer(v *viewer, reason string) {
+	v.closeOnce.Do(func() {
+		st.mu.Lock()
+		delete(st.viewers, v.id)
+		for _, d := range v.downTracks() {
+			s := d.Stats()
+			st.egressPackets += s.Packets
+			st.egressBytes += s.Bytes
+		}
+		st.mu.Unlock()
+		st.fwd.RemoveViewer(v.fv)
+		_ = v.pc.Close()
+		st.srv.viewers.Add(-1)
+		st.srv.metrics.viewerLeft(st.name)
+		st.srv.log.Info("viewer left", "stream", st.name, "viewer", v.id, "reason", reason)
+		st.srv.forget(st)
+	})
+}
+
+// idle reports whether nothing uses the stream any more.
+func (st *stream) idle() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.pub == nil && len(st.viewers) == 0
+}
+
+// closeAll ends every session of the stream (server shutdown).
+func (st *stream) closeAll() {
+	st.mu.Lock()
+	p := st.pub
+	st.pub = nil
+	vs := make([]*viewer, 0, len(st.viewers))
+	for _, v := range st.viewers {
+		vs = append(vs, v)
+	}
+	st.mu.Unlock()
+	if p != nil {
+		st.closePublisher(p)
+	}
+	for _, v := range vs {
+		st.removeViewer(v, "server shutdown")
+	}
+}
+
+// tick runs once a second: samples bitrates and sends each connected viewer
+// a sender report per track (RFC 3550 §6.2 suggests ≥ 5 s for large
+// sessions; one per second keeps browsers' lip-sync and RTT fresh at a cost
+// of two small packets per viewer per second).
+func (st *stream) tick(now time.Time) {
+	video, audio := st.fwd.Tracks()
+	if video != nil {
+		s := video.Stats()
+		st.video.sample(s.Bytes, now)
+		if !st.framesAt.IsZero() && s.Frames >= st.frames {
+			fps := float64(s.Frames-st.frames) / now.Sub(st.framesAt).Seconds()
+			st.fps.Store(math.Float64bits(fps))
+		}
+		st.frames, st.framesAt = s.Frames, now
+	} else {
+		st.video = rateMeter{}
+		st.frames, st.framesAt = 0, time.Time{}
+		st.fps.Store(0)
+	}
+	if audio != nil {
+		st.audio.sample(audio.Stats().Bytes, now)
+	} else {
+		st.audio = rateMeter{}
+	}
+
+	st.mu.Lock()
+	vs := make([]*viewer, 0, len(st.viewers))
+	for _, v := range st.viewers {
+		vs = append(vs, v)
+	}
+	st.mu.Unlock()
+	for _, v := range vs {
+		if v.state.Load() != "connected" {
+			continue
+		}
+		var pkts []rtcp.Packet
+		for _, d := range v.downTracks() {
+			if sr := d.SenderReport(now, &v.clock); sr != nil {
+				pkts = append(pkts, sr)
+			}
+		}
+		if len(pkts) > 0 {
+			_ = v.pc.WriteRTCP(pkts)
+		}
+	}
+}
+
+// status reports the stream for GET /api/streams.
+func (st *stream) status(admin bool) status.Stream {
+	video, audio := st.fwd.Tracks()
+	st.mu.Lock()
+	out := status.Stream{Name: st.name, Live: st.pub != nil, Viewers: len(st.viewers)}
+	if st.pub != nil {
+		out.UptimeSeconds = time.Since(st.liveSince).Seconds()
+		if admin {
+			out.Publisher = &status.Session{ID: st.pub.id, Remote: st.pub.remote, Since: st.pub.since, State: "live"}
+		}
+	}
+	st.mu.Unlock()
+	out.Video = trackStatus(video, &st.video, math.Float64frombits(st.fps.Load()))
+	out.Audio = trackStatus(audio, &st.audio, 0)
+	return out
+}

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/bcastdev/bcast/forward"
+	"github.com/bcastdev/bcast/sysinfo"
+)
+
+// Join protection figures.
+const (
+	// retryAfter is what a refused viewer is told to wait, in seconds.
+	retryAfter = 5
+	// fdReserve is kept free for the operator, dumps and the HTTP accept
+	// loop: below it new viewers are refused instead of the process failing.
+	fdReserve = 64
+	// connectTimeout reaps a viewer whose ICE/DTLS never completes.
+	connectTimeout = 15 * time.Second
+)
+
+// errFull is returned when the viewer limit or the fd headroom is reached.
+var errFull = errors.New("server full")
+
+// reserveViewer takes a viewer slot, or fails when the limit is reached.
+func (s *Server) reserveViewer() error {
+	for {
+		n := s.viewers.Load()
+		if limit := s.maxViewers.Load(); limit > 0 && n >= limit {
+			return fmt.Errorf("%w: viewer limit %d reached", errFull, limit)
+		}
+		if s.viewers.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	if limit := sysinfo.FDLimit(); limit > 0 {
+		if open := sysinfo.OpenFDs(); open >= 0 && uint64(open)+fdReserve >= limit {
+			s.viewers.Add(-1)
+			return fmt.Errorf("%w: %d of %d file descriptors in use", errFull, open, limit)
+		}
+	}
+	return nil
+}
+
+// handleWHEP answers a viewer's recvonly offer. Joins run fully in parallel:
+// nothing here takes a server-wide lock while negotiating.
+func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	name, ok := checkStream(w, r)
+	if !ok {
+		return
+	}
+	offer, ok := readOffer(w, r)
+	if !ok {
+		return
+	}
+	d, reason := parseOffer(offer, "recvonly", "sendrecv")
+	if reason != "" {
+		s.logReject(r, http.StatusBadRequest, reason)
+		httpError(w, http.StatusBadRequest, reason)
+		return
+	}
+	if err := s.reserveViewer(); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		s.metrics.refused.Inc()
+		s.logReject(r, http.StatusServiceUnavailable, err.Error())
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	reserved := true
+	defer func() {
+		if reserved {
+			s.viewers.Add(-1)
+		}
+	}()
+
+	pc, err := s.tr.viewer.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{s.tr.cert}})
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "creating peer connection: "+err.Error())
+		return
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		_ = pc.Close()
+		reason := "cannot apply SDP offer: " + err.Error()
+		s.logReject(r, http.StatusBadRequest, reason)
+		httpError(w, http.StatusBadRequest, reason)
+		return
+	}
+	v := &viewer{id: newID(), remote: r.RemoteAddr, since: start, pc: pc, fv: &forward.Viewer{}}
+	v.state.Store("connecting")
+	for kind, dir := range offerKinds(d) {
+		if dir != "recvonly" && dir != "sendrecv" {
+			continue
+		}
+		dt := forward.NewDownTrack(kind, "bcast")
+		sender, err := pc.AddTrack(dt)
+		if err != nil {
+			_ = pc.Close()
+			httpError(w, http.StatusInternalServerError, "adding track: "+err.Error())
+			return
+		}
+		if kind == webrtc.RTPCodecTypeVideo {
+			v.fv.Video = dt
+		} else {
+			v.fv.Audio = dt
+		}
+		go readViewerRTCP(sender, dt, &v.clock)
+	}
+	answer, err := finishAnswer(r.Context(), pc)
+	if err != nil {
+		_ = pc.Close()
+		s.logReject(r, http.StatusBadRequest, err.Error())
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// Refuse now, with the reason, rather than send packets the viewer's
+	// decoder cannot take. A viewer that arrived before the stream went live
+	// learns it from the stream's status instead.
+	st := s.getStream(name, true)
+	if err := checkViewerCodecs(st, pc); err != nil {
+		_ = pc.Close()
+		s.forget(st)
+		s.logReject(r, http.StatusNotAcceptable, err.Error())
+		httpError(w, http.StatusNotAcceptable, err.Error())
+		return
+	}
+
+	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
+		switch state {
+		case webrtc.PeerConnectionStateConnected:
+			if v.state.Swap("connected") != "connected" {
+				s.metrics.join.Observe(time.Since(start).Seconds())
+				s.log.Debug("viewer connected", "stream", name, "viewer", v.id, "after", time.Since(start))
+			}
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			st.removeViewer(v, "connection "+state.String())
+		}
+	})
+	reserved = false
+	st.addViewer(v)
+	s.metrics.viewerJoined(name)
+	s.log.Info("viewer joined", "stream", name, "viewer", v.id, "remote", r.RemoteAddr)
+	time.AfterFunc(connectTimeout, func() {
+		if v.state.Load() != "connected" {
+			st.removeViewer(v, "ICE/DTLS did not complete within "+connectTimeout.String())
+		}
+	})
+
+	s.iceLinks(w)
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", "/api/whep/"+name+"/"+v.id)
+	w.Header().Set("ETag", `"`+v.id+`"`)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// checkViewerCodecs fails when the stream is live and a kind the viewer asked
+// for cannot carry the stream's codec.
+func checkViewerCodecs(st *stream, pc *webrtc.PeerConnection) error {
+	video, audio := st.fwd.Tracks()
+	for _, tr := range pc.GetTransceivers() {
+		sender := tr.Sender()
+		if sender == nil {
+			continue
+		}
+		src := audio
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			src = video
+		}
+		if src == nil {
+			continue
+		}
+		if err := forward.CheckCodecs(src.Info().Codec, sender.GetParameters().Codecs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleWHEPDelete(w http.ResponseWriter, r *http.Request) {
+	st := s.getStream(r.PathValue("stream"), false)
+	var v *viewer
+	if st != nil {
+		v = st.viewerByID(r.PathValue("id"))
+	}
+	if v == nil {
+		httpError(w, http.StatusNotFound, "no such viewer session")
+		return
+	}
+	st.removeViewer(v, "DELETE")
+	w.WriteHeader(http.StatusOK)
+}
+
+// readViewerRTCP feeds a viewer's RTCP (NACK, PLI, receiver reports) to its
+// down track until the connection closes.
+func readViewerRTCP(sender *webrtc.RTPSender, dt *forward.DownTrack, clock *forward.SRClock) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		dt.HandleRTCP(pkts, clock)
+	}
+}
