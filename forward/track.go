@@ -38,7 +38,7 @@ type Track struct {
 	cache     *Cache
 	keyframes *KeyframeRequester
 
-	mu    sync.Mutex                 // serialises changes of downs
+	mu    sync.Mutex                   // serialises changes of downs
 	downs atomic.Pointer[[]*DownTrack] // copy-on-write: Write reads it lock-free
 
 	stats   trackStats

@@ -1,0 +1,125 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, args []string, env map[string]string, yaml string) (Server, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	RegisterFlags(fs)
+	if yaml != "" {
+		p := filepath.Join(t.TempDir(), "bcast.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["BCAST_CONFIG"] = p
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}
+
+func TestPrecedence(t *testing.T) {
+	yaml := "addr: \":7000\"\nmax-viewers: 10\ndemo: true\nice-udp-port: 9000\ndump-dir: /yaml\n"
+	env := map[string]string{"BCAST_MAX_VIEWERS": "20", "BCAST_ICE_UDP_PORT": "9100"}
+	cfg, err := load(t, []string{"--max-viewers", "30"}, env, yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxViewers != 30 {
+		t.Errorf("flag must win: max-viewers %d", cfg.MaxViewers)
+	}
+	if cfg.ICEUDPPort != 9100 {
+		t.Errorf("env must beat YAML: ice-udp-port %d", cfg.ICEUDPPort)
+	}
+	if cfg.Addr != ":7000" || !cfg.Demo || cfg.DumpDir != "/yaml" {
+		t.Errorf("YAML must beat defaults: %+v", cfg)
+	}
+	d, err := load(t, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Addr != ":8080" || d.ICEUDPPort != 8189 || d.DumpDir != "./dumps" || d.MaxViewers != 0 || d.Demo || d.NoTUI {
+		t.Errorf("defaults: %+v", d)
+	}
+}
+
+func TestBoolEnvAndFlags(t *testing.T) {
+	cfg, err := load(t, nil, map[string]string{"BCAST_NO_TUI": "1", "BCAST_DEMO": "1"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.NoTUI || !cfg.Demo {
+		t.Fatalf("BCAST_NO_TUI=1 / BCAST_DEMO=1 not applied: %+v", cfg)
+	}
+	cfg, err = load(t, []string{"--demo=false"}, map[string]string{"BCAST_DEMO": "1"}, "")
+	if err != nil || cfg.Demo {
+		t.Fatalf("--demo=false must beat env: %+v %v", cfg, err)
+	}
+}
+
+func TestInvalidNamesSetting(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		yaml string
+		want string
+	}{
+		{args: []string{"--max-viewers", "lots"}, want: "--max-viewers"},
+		{args: []string{"--max-viewers", "-1"}, want: "max-viewers"},
+		{args: []string{"--ice-udp-port", "70000"}, want: "ice-udp-port"},
+		{args: []string{"--addr", "nonsense"}, want: "addr"},
+		{args: []string{"--nat-ip", "not-an-ip"}, want: "nat-ip"},
+		{env: map[string]string{"BCAST_MAX_VIEWERS": "x"}, want: "BCAST_MAX_VIEWERS"},
+		{env: map[string]string{"BCAST_DEMO": "maybe"}, want: "BCAST_DEMO"},
+		{yaml: "max-viewrs: 3\n", want: `unknown setting "max-viewrs"`},
+		{yaml: "max-viewers: [1]\n", want: `"max-viewers"`},
+		{yaml: "ice-servers: [\"http://x\"]\n", want: "ice-servers"},
+		{yaml: ": : :\n", want: "config file"},
+		{args: []string{"--ice-servers", "turn:user@host"}, want: "user:pass@"},
+		{args: []string{"--log-level", "loud"}, want: "log-level"},
+	}
+	for _, tc := range tests {
+		_, err := load(t, tc.args, tc.env, tc.yaml)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v %q: error %v, want mention of %q", tc.args, tc.env, tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestICEServers(t *testing.T) {
+	cfg, err := load(t, []string{"--ice-servers", "stun:stun.example.org:3478, turn:alice:s3cret@turn.example.org:3478?transport=udp"}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.ICEServers) != 2 || cfg.ICEServers[1].Username != "alice" || cfg.ICEServers[1].Credential != "s3cret" ||
+		cfg.ICEServers[1].URLs[0] != "turn:turn.example.org:3478?transport=udp" {
+		t.Fatalf("%+v", cfg.ICEServers)
+	}
+	cfg, err = load(t, nil, nil, "ice-servers:\n  - stun:a.example:3478\n  - urls: [turn:b.example:3478]\n    username: u\n    credential: c\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.ICEServers) != 2 || cfg.ICEServers[1].Username != "u" {
+		t.Fatalf("%+v", cfg.ICEServers)
+	}
+}
+
+func TestMissingConfigFile(t *testing.T) {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	RegisterFlags(fs)
+	_ = fs.Parse([]string{"--config", "/nonexistent/bcast.yaml"})
+	if _, err := Load(fs, func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "config file") {
+		t.Fatalf("got %v", err)
+	}
+}
