@@ -57,19 +57,33 @@ func (r *bitReader) bit() uint32 {
 // flag reads one bit as a boolean.
 func (r *bitReader) flag() bool { return r.bit() == 1 }
 
-// u reads an n-bit unsigned integer, n <= 32 (H.264 u(n), VP9/AV1 f(n)).
+// u reads an n-bit unsigned integer, n <= 32 (H.264 u(n), VP9/AV1 f(n)),
+// taking as many bits from each byte as it can rather than one at a time.
 func (r *bitReader) u(n int) uint32 {
 	var v uint32
-	for ; n > 0 && !r.bad; n-- {
-		v = v<<1 | r.bit()
+	for n > 0 {
+		if r.left == 0 && !r.load() {
+			r.bad = true
+			return 0
+		}
+		take := min(uint(n), r.left)
+		r.left -= take
+		v = v<<take | uint32(r.cur>>r.left)&(1<<take-1)
+		n -= int(take)
 	}
 	return v
 }
 
 // skip discards n bits.
 func (r *bitReader) skip(n int) {
-	for ; n > 0 && !r.bad; n-- {
-		r.bit()
+	for n > 0 {
+		if r.left == 0 && !r.load() {
+			r.bad = true
+			return
+		}
+		take := min(uint(n), r.left)
+		r.left -= take
+		n -= int(take)
 	}
 }
 

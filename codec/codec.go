@@ -134,8 +134,9 @@ type FrameInfo struct {
 	// can start from without any earlier packet. It implies FrameStart.
 	Keyframe bool
 	// Width and Height are the coded picture size when this payload
-	// carries it (VP8 and VP9 key frame headers, VP9 scalability
-	// structure, AV1 sequence header, H.264 SPS), 0 otherwise.
+	// carries it (VP8 key frame header, VP9 key or intra-only frame
+	// header or scalability structure, AV1 sequence header, H.264 SPS),
+	// 0 otherwise.
 	Width, Height int
 }
 

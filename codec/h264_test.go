@@ -412,3 +412,53 @@ func TestH264CompatibleFmtp(t *testing.T) {
 		})
 	}
 }
+
+func TestBitReader(t *testing.T) {
+	r := bitReader{buf: hx("a5 0f f0 12 34 56 78 9a")}
+	for _, step := range []struct {
+		n    int
+		skip bool
+		want uint32
+	}{
+		{n: 3, want: 0b101},
+		{n: 2, skip: true},
+		{n: 1, want: 1},
+		{n: 6, want: 0b01_0000},
+		{n: 12, want: 0xff0},
+		{n: 32, want: 0x12345678},
+		{n: 4, want: 0x9},
+		{n: 4, skip: true},
+	} {
+		if step.skip {
+			r.skip(step.n)
+			continue
+		}
+		if got := r.u(step.n); got != step.want {
+			t.Fatalf("u(%d) = %#x, want %#x", step.n, got, step.want)
+		}
+	}
+	if r.bad {
+		t.Fatal("reader went bad inside the buffer")
+	}
+	if got := r.u(1); got != 0 || !r.bad {
+		t.Fatalf("read past end = %d, bad=%v; want 0, true", got, r.bad)
+	}
+	// Exp-Golomb (H.264 Table 9-2): 1 -> 0, 010 -> 1, 011 -> 2,
+	// 00100 -> 3; se: 010 -> +1, 011 -> -1.
+	r = bitReader{buf: hx("a6 44 c0")} // 1 010 011 00100 010 011
+	for _, want := range []uint32{0, 1, 2, 3} {
+		if got := r.ue(); got != want {
+			t.Fatalf("ue() = %d, want %d", got, want)
+		}
+	}
+	if got := r.se(); got != 1 {
+		t.Fatalf("se() = %d, want 1", got)
+	}
+	if got := r.se(); got != -1 {
+		t.Fatalf("se() = %d, want -1", got)
+	}
+	r = bitReader{buf: hx("00000000 ff")} // 32 leading zeros: too long
+	if r.ue(); !r.bad {
+		t.Fatal("ue() with 32 leading zeros did not fail")
+	}
+}

@@ -77,5 +77,8 @@ func vp8KeyframeSize(b []byte) (w, h int) {
 	}
 	w = int(b[6]) | int(b[7]&0x3f)<<8
 	h = int(b[8]) | int(b[9]&0x3f)<<8
+	if w == 0 || h == 0 {
+		return 0, 0 // not a decodable picture size
+	}
 	return w, h
 }

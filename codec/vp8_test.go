@@ -42,6 +42,8 @@ func TestInspectVP8(t *testing.T) {
 			cat([]byte{0x10}, hx("b0ba00 9d012b 8002 e001")), key(0, 0), nil},
 		{"keyframe truncated before size",
 			cat([]byte{0x10}, vp8Key640x480[:8]), key(0, 0), nil},
+		{"keyframe with zero height: no size",
+			cat([]byte{0x10}, hx("b0ba00 9d012a 8002 0000")), key(0, 0), nil},
 		{"keyframe with scaling bits set",
 			cat([]byte{0x10}, hx("b0ba00 9d012a 80c2 e041")), key(640, 480), nil},
 

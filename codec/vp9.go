@@ -142,6 +142,9 @@ func vp9SkipSS(p []byte, i, sid int) (next, w, h int, err error) {
 			j := i + 4*sid
 			w = int(p[j])<<8 | int(p[j+1])
 			h = int(p[j+2])<<8 | int(p[j+3])
+			if w == 0 || h == 0 {
+				w, h = 0, 0 // not a picture size
+			}
 		}
 		i += 4 * ns
 	}

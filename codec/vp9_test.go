@@ -18,6 +18,38 @@ var (
 	vp9KeyTruncatedSize = hx("82498342004ff0")
 )
 
+// vp9IntraOnly builds the start of an intra-only frame header (VP9
+// bitstream spec §6.2): a hidden non-key frame with intra_only=1, which
+// codes its size like a key frame. Profile 3 also sets
+// error_resilient_mode so that reset_frame_context is absent.
+func vp9IntraOnly(profile uint64, w, h int) []byte {
+	bw := &bitWriter{}
+	bw.u(2, 2).u(profile&1, 1).u(profile>>1, 1)
+	if profile == 3 {
+		bw.u(0, 1)
+	}
+	bw.u(0, 1)            // show_existing_frame
+	bw.u(1, 1).u(0, 1)    // frame_type NON_KEY, show_frame 0
+	bw.flag(profile == 3) // error_resilient_mode
+	bw.u(1, 1)            // intra_only
+	if profile != 3 {
+		bw.u(0, 2) // reset_frame_context
+	}
+	bw.u(0x498342, 24)
+	if profile > 0 {
+		if profile >= 2 {
+			bw.u(1, 1)
+		}
+		bw.u(2, 3).u(0, 1) // color_space BT.709, color_range
+		if profile == 1 || profile == 3 {
+			bw.u(1, 1).u(0, 1).u(0, 1)
+		}
+	}
+	bw.u(0x01, 8) // refresh_frame_flags
+	bw.u(uint64(w-1), 16).u(uint64(h-1), 16)
+	return bw.bytes()
+}
+
 func TestInspectVP9(t *testing.T) {
 	key := func(w, h int) FrameInfo { return FrameInfo{FrameStart: true, Keyframe: true, Width: w, Height: h} }
 	start := FrameInfo{FrameStart: true}
@@ -60,6 +92,8 @@ func TestInspectVP9(t *testing.T) {
 		{"SS layer size for SID 1",
 			cat(hx("2a 02 00 38 0280 0168 0500 02d0 01 04 01"), vp9Inter),
 			FrameInfo{FrameStart: true, Width: 1280, Height: 720}, nil},
+		{"SS with zero height gives no size",
+			cat(hx("2a 00 00 10 0280 0000"), vp9Inter), start, nil},
 		{"SS for a layer it does not describe",
 			cat(hx("2a 04 00 10 0280 0168"), vp9Inter), start, nil},
 		{"SS with G and R=2 P_DIFFs",
@@ -70,6 +104,20 @@ func TestInspectVP9(t *testing.T) {
 			cat(hx("0c"), vp9KeyBadSync), key(0, 0), nil},
 		{"truncated frame size",
 			cat(hx("0c"), vp9KeyTruncatedSize), key(0, 0), nil},
+		{"P=0 but the frame header says inter frame (ffmpeg packetizer)",
+			cat(hx("0c"), vp9Inter), start, nil},
+		{"P=1 but the frame header says key frame",
+			cat(hx("4c"), vp9KeyP0_1280x720), key(1280, 720), nil},
+		{"P=0 with unparseable header trusts P",
+			cat(hx("0c"), hx("00")), key(0, 0), nil},
+		{"intra-only frame, profile 0",
+			cat(hx("0c"), vp9IntraOnly(0, 320, 180)), key(320, 180), nil},
+		{"intra-only frame, profile 1",
+			cat(hx("0c"), vp9IntraOnly(1, 1920, 1080)), key(1920, 1080), nil},
+		{"intra-only frame, profile 3 error resilient",
+			cat(hx("0c"), vp9IntraOnly(3, 4096, 2160)), key(4096, 2160), nil},
+		{"intra-only header cut",
+			cat(hx("0c"), vp9IntraOnly(0, 320, 180)[:6]), key(0, 0), nil},
 		{"Z bit is ignored",
 			cat(hx("0d"), vp9KeyP0_1280x720), key(1280, 720), nil},
 
