@@ -123,3 +123,24 @@ func TestMissingConfigFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// FuzzParseICEServers: any flag or env text gives servers or an error, never
+// a panic, and accepted servers have a valid scheme and host.
+func FuzzParseICEServers(f *testing.F) {
+	for _, s := range []string{"stun:stun.example.org:3478", "turn:u:p@h:1?transport=tcp,stuns:x", "turn:@", ":", "", ",,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		servers, err := ParseICEServers(s)
+		if err != nil {
+			return
+		}
+		for _, srv := range servers {
+			for _, u := range srv.URLs {
+				if checkICEURL(u) != nil {
+					t.Fatalf("accepted invalid URL %q", u)
+				}
+			}
+		}
+	})
+}
