@@ -168,11 +168,11 @@ func Load(fs *pflag.FlagSet, lookup func(string) (string, bool)) (Server, error)
 func loadYAML(cfg *Server, sts []setting, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("config file: %w", err)
+		return fmt.Errorf("cannot read config file: %w", err)
 	}
 	var doc map[string]yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("config file %s: %w", path, err)
+		return fmt.Errorf("invalid config file %s: %w", path, err)
 	}
 	byName := make(map[string]setting, len(sts))
 	for _, st := range sts {
@@ -181,21 +181,21 @@ func loadYAML(cfg *Server, sts []setting, path string) error {
 	for key, node := range doc {
 		st, ok := byName[key]
 		if !ok {
-			return fmt.Errorf("config file %s: unknown setting %q (line %d)", path, key, node.Line)
+			return fmt.Errorf("invalid config file %s: unknown setting %q (line %d)", path, key, node.Line)
 		}
 		if st.name == "ice-servers" && node.Kind == yaml.SequenceNode {
 			servers, err := iceServersFromYAML(&node)
 			if err != nil {
-				return fmt.Errorf("config file %s: setting %q (line %d): %w", path, key, node.Line, err)
+				return fmt.Errorf("invalid config file %s: setting %q (line %d): %w", path, key, node.Line, err)
 			}
 			cfg.ICEServers = servers
 			continue
 		}
 		if node.Kind != yaml.ScalarNode {
-			return fmt.Errorf("config file %s: setting %q (line %d): expected a %s value", path, key, node.Line, st.kind)
+			return fmt.Errorf("invalid config file %s: setting %q (line %d): expected a %s value", path, key, node.Line, st.kind)
 		}
 		if err := st.parse(cfg, node.Value); err != nil {
-			return fmt.Errorf("config file %s: setting %q (line %d): %w", path, key, node.Line, err)
+			return fmt.Errorf("invalid config file %s: setting %q (line %d): %w", path, key, node.Line, err)
 		}
 	}
 	return nil
@@ -284,28 +284,28 @@ func checkICEURL(u string) error {
 func (s Server) Validate() error {
 	var errs []error
 	if _, port, err := net.SplitHostPort(s.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("addr %q: want host:port, e.g. :8080 (%w)", s.Addr, err))
+		errs = append(errs, fmt.Errorf("invalid addr %q: want host:port, e.g. :8080 (%w)", s.Addr, err))
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		errs = append(errs, fmt.Errorf("addr %q: port must be 0-65535", s.Addr))
+		errs = append(errs, fmt.Errorf("invalid addr %q: port must be 0-65535", s.Addr))
 	}
 	if s.ICEUDPPort < 0 || s.ICEUDPPort > 65535 {
-		errs = append(errs, fmt.Errorf("ice-udp-port %d: must be 0-65535", s.ICEUDPPort))
+		errs = append(errs, fmt.Errorf("invalid ice-udp-port %d: must be 0-65535", s.ICEUDPPort))
 	}
 	if s.MaxViewers < 0 {
-		errs = append(errs, fmt.Errorf("max-viewers %d: must be 0 (unlimited) or more", s.MaxViewers))
+		errs = append(errs, fmt.Errorf("invalid max-viewers %d: must be 0 (unlimited) or more", s.MaxViewers))
 	}
 	if s.NATIP != "" {
 		if _, err := netip.ParseAddr(s.NATIP); err != nil {
-			errs = append(errs, fmt.Errorf("nat-ip %q: not an IP address", s.NATIP))
+			errs = append(errs, fmt.Errorf("invalid nat-ip %q: not an IP address", s.NATIP))
 		}
 	}
 	if s.DumpDir == "" {
-		errs = append(errs, errors.New("dump-dir: must not be empty"))
+		errs = append(errs, errors.New("invalid dump-dir: must not be empty"))
 	}
 	switch s.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", s.LogLevel))
+		errs = append(errs, fmt.Errorf("invalid log-level %q: want debug, info, warn or error", s.LogLevel))
 	}
 	return errors.Join(errs...)
 }

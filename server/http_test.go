@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/bcastdev/bcast/config"
 )
 
 // validOffer returns a real recvonly (WHEP) or sendonly (WHIP) offer.
@@ -127,5 +129,35 @@ func TestMetrics(t *testing.T) {
 	}
 	if s[0].Publisher != nil {
 		t.Fatal("publisher address shown without the admin token")
+	}
+}
+
+// TestNATIP: with --nat-ip every IPv4 candidate in the answer carries that
+// address (IPv6 host candidates are left alone: 1:1 NAT is an IPv4 matter).
+func TestNATIP(t *testing.T) {
+	srv := startServer(t, func(c *config.Server) { c.NATIP = "203.0.113.7" })
+	resp, body := httpDo(t, "POST", srv.base+"/api/whep/n", "", "application/sdp",
+		strings.NewReader(validOffer(t, webrtc.RTPTransceiverDirectionRecvonly)))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	n := 0
+	for _, line := range strings.Split(body, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "a=candidate:") && len(f) > 4 && !strings.Contains(f[4], ":") {
+			n++
+			if f[4] != "203.0.113.7" {
+				t.Errorf("candidate without the NAT address: %s", line)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("answer has no candidates")
+	}
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/api/whep/n/") {
+		t.Fatalf("Location %q", loc)
+	}
+	if resp, body := httpDo(t, "DELETE", srv.base+loc, "", "", nil); resp.StatusCode != 200 {
+		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
 	}
 }

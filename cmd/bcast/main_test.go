@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/bcastdev/bcast/client"
+	"github.com/bcastdev/bcast/server/status"
+)
+
+// buildBinary builds bcast once per test run, as the README does.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bcast")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v9.9.9-test", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	bin := buildBinary(t)
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "v9.9.9-test") {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"publish", "--help"}, {"watch", "--help"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "USAGE") && !strings.Contains(strings.ToLower(string(out)), "usage") {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	out, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
+	for _, flag := range []string{"--addr", "--ice-udp-port", "--publish-token", "--admin-token", "--dump-dir",
+		"--max-viewers", "--no-tui", "--nat-ip", "--demo", "--config"} {
+		if !strings.Contains(string(out), flag) {
+			t.Errorf("serve --help lacks %s", flag)
+		}
+	}
+}
+
+func TestInvalidConfigFailsAtStart(t *testing.T) {
+	bin := buildBinary(t)
+	tests := []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--max-viewers", "many"}, "", "max-viewers"},
+		{[]string{"serve", "--nat-ip", "nowhere"}, "", "nat-ip"},
+		{nil, "BCAST_ICE_UDP_PORT=99999", "ice-udp-port"},
+		{[]string{"--config", "/does/not/exist.yaml"}, "", "config file"},
+	}
+	for _, tc := range tests {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = append(os.Environ(), "BCAST_NO_TUI=1")
+		if tc.env != "" {
+			cmd.Env = append(cmd.Env, tc.env)
+		}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v %s: err %v, output %q should name %q", tc.args, tc.env, err, out, tc.want)
+		}
+	}
+}
+
+// TestDemoServer runs the README's server command and watches the demo
+// stream with a pion WHEP viewer: VP8 frames and Opus arrive.
+func TestDemoServer(t *testing.T) {
+	bin := buildBinary(t)
+	port := freePort(t, "tcp")
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ice-udp-port", "0",
+		"--dump-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "BCAST_NO_TUI=1")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	banner := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "admin token") {
+				banner <- b.String()
+			}
+		}
+	}()
+	select {
+	case text := <-banner:
+		if !strings.Contains(text, "publish token:") || !strings.Contains(text, "random") {
+			t.Fatalf("banner does not show a random publish token:\n%s", text)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server printed no banner")
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/api/streams")
+		if err == nil {
+			var s []status.Stream
+			_ = json.NewDecoder(resp.Body).Decode(&s)
+			resp.Body.Close()
+			if len(s) == 1 && s[0].Name == "demo" && s[0].Live {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo stream not live: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	api, err := client.NewAPI(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan string, 2)
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for i := 0; i < 20; i++ {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+		}
+		got <- tr.Codec().MimeType
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := client.Signal(ctx, nil, base+"/api/whep/demo", "", pc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		select {
+		case m := <-got:
+			seen[strings.ToLower(m)] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("demo media did not arrive; got %v", seen)
+		}
+	}
+	if !seen["video/vp8"] || !seen["audio/opus"] {
+		t.Fatalf("demo tracks %v, want VP8 and Opus", seen)
+	}
+}

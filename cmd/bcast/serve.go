@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bcastdev/bcast/config"
+	"github.com/bcastdev/bcast/demo"
+	"github.com/bcastdev/bcast/media"
+	"github.com/bcastdev/bcast/server"
+	"github.com/bcastdev/bcast/sysinfo"
+)
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the broadcast server (the default command)",
+		Example: "  bcast serve --demo\n" +
+			"  BCAST_PUBLISH_TOKEN=secret bcast serve --addr :8080 --max-viewers 1000",
+		Args: cobra.NoArgs,
+	}
+	config.RegisterFlags(cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := config.Load(cmd.Flags(), os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		return runServe(cmd.Context(), cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	return cmd
+}
+
+// randomToken returns a 128-bit URL-safe token.
+func randomToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) error {
+	log := newLogger(stderr, cfg.LogLevel)
+	soft, hard, err := sysinfo.RaiseFDLimit()
+	if err != nil {
+		log.Warn("could not raise file descriptor limit", "soft", soft, "hard", hard, "err", err)
+	} else if soft > 0 {
+		log.Info("file descriptor limit", "soft", soft, "hard", hard)
+	}
+	generatedPublish, generatedAdmin := cfg.PublishToken == "", cfg.AdminToken == ""
+	if generatedPublish {
+		cfg.PublishToken = randomToken()
+	}
+	if generatedAdmin {
+		cfg.AdminToken = randomToken()
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (--addr): %w", cfg.Addr, err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("start server (--ice-udp-port %d): %w", cfg.ICEUDPPort, err)
+	}
+	defer srv.Close()
+
+	printBanner(stdout, cfg, ln.Addr(), srv, generatedPublish, generatedAdmin)
+	log.Info("serving", "http", ln.Addr().String(), "ice_udp", addrList(srv.ICEAddrs()), "version", buildVersion())
+
+	if cfg.Demo {
+		go runDemo(ctx, srv, log)
+	}
+	err = srv.Serve(ctx, ln)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// runDemo publishes the embedded clip as stream "demo", looping, and
+// re-publishes it if a WHIP publisher took the stream over and left.
+func runDemo(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	video := media.Loop(demo.OpenVideo)
+	audio := media.Loop(demo.OpenAudio)
+	defer video.Close()
+	defer audio.Close()
+	if err := srv.PublishLocal(ctx, "demo", video, audio); err != nil {
+		log.Error("demo stream stopped", "err", err)
+	}
+}
+
+// printBanner tells the operator where things are. Tokens are printed here,
+// once, to the terminal, and never written to the logs.
+func printBanner(w io.Writer, cfg config.Server, addr net.Addr, srv *server.Server, genPub, genAdmin bool) {
+	host := "localhost"
+	port := addr.(*net.TCPAddr).Port
+	base := fmt.Sprintf("http://%s:%d", host, port)
+	fmt.Fprintf(w, "bcast %s\n", buildVersion())
+	fmt.Fprintf(w, "  player:      %s/\n", base)
+	fmt.Fprintf(w, "  publish:     %s/publish\n", base)
+	fmt.Fprintf(w, "  WHIP (OBS):  %s/api/whip/<stream>\n", base)
+	fmt.Fprintf(w, "  WHEP:        %s/api/whep/<stream>\n", base)
+	fmt.Fprintf(w, "  ICE UDP:     %s\n", addrList(srv.ICEAddrs()))
+	note := func(gen bool) string {
+		if gen {
+			return " (random; set --publish-token / BCAST_PUBLISH_TOKEN to fix it)"
+		}
+		return ""
+	}
+	fmt.Fprintf(w, "  publish token: %s%s\n", cfg.PublishToken, note(genPub))
+	adminNote := ""
+	if genAdmin {
+		adminNote = " (random; set --admin-token / BCAST_ADMIN_TOKEN to fix it)"
+	}
+	fmt.Fprintf(w, "  admin token:   %s%s\n", cfg.AdminToken, adminNote)
+	if cfg.Demo {
+		fmt.Fprintf(w, "  demo stream:   %s/?stream=demo\n", base)
+	}
+}
+
+func addrList(addrs []net.Addr) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range addrs {
+		if s := a.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " ")
+}
