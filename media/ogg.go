@@ -19,7 +19,7 @@ type oggSource struct {
 	closer io.Closer
 	name   string
 	serial uint32
-	follow bool // serial is set
+	follow bool     // serial is set
 	queue  [][]byte // complete packets of the current page
 	part   []byte   // packet continued on the next page
 	done   bool

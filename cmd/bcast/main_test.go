@@ -190,3 +190,73 @@ func TestDemoServer(t *testing.T) {
 		t.Fatalf("demo tracks %v, want VP8 and Opus", seen)
 	}
 }
+
+// TestPublishAndWatchFiles: `bcast publish` sends the demo files to a
+// server, `bcast watch` records what a viewer receives, and ffprobe decodes
+// the recording.
+func TestPublishAndWatchFiles(t *testing.T) {
+	bin := buildBinary(t)
+	port := freePort(t, "tcp")
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	srv := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ice-udp-port", "0",
+		"--publish-token", "tok", "--dump-dir", t.TempDir())
+	srv.Env = append(os.Environ(), "BCAST_NO_TUI=1")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() })
+	waitHTTP(t, base+"/api/streams")
+
+	bad := exec.Command(bin, "publish", "--url", base+"/api/whip/f", "--token", "wrong", "../../demo/clip.ivf")
+	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "401") {
+		t.Fatalf("publish with a wrong token: %v %s", err, out)
+	}
+	pub := exec.Command(bin, "publish", "--url", base+"/api/whip/f", "--token", "tok", "--loop", "../../demo/clip.ivf", "../../demo/clip.ogg")
+	if err := pub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Process.Signal(os.Interrupt); _ = pub.Wait() })
+
+	dir := t.TempDir()
+	video, audio := filepath.Join(dir, "v.ivf"), filepath.Join(dir, "a.ogg")
+	for _, out := range []string{video, audio} {
+		w := exec.Command(bin, "watch", base+"/api/whep/f", "-o", out, "--seconds", "4")
+		if b, err := w.CombinedOutput(); err != nil {
+			t.Fatalf("watch -o %s: %v\n%s", out, err, b)
+		}
+	}
+	for _, f := range []struct {
+		path string
+		min  int
+	}{{video, 30}, {audio, 100}} {
+		out, err := exec.Command("ffprobe", "-v", "error", "-count_packets", "-show_entries", "stream=codec_name,nb_read_packets",
+			"-of", "csv=p=0", f.path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ffprobe %s: %v %s", f.path, err, out)
+		}
+		var codec string
+		var n int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.TrimSpace(string(out)), ",", " "), "%s %d", &codec, &n); err != nil || n < f.min {
+			t.Fatalf("%s: ffprobe says %q; want at least %d packets", f.path, out, f.min)
+		}
+	}
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-i", video, "-f", "null", "-").CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("ffmpeg decode of the watched video: %v %s", err, out)
+	}
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
