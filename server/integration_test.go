@@ -317,3 +317,40 @@ func TestExtensionRewrite(t *testing.T) {
 		}
 	}
 }
+
+// TestIncompatibleViewerRefused: a viewer that can only decode VP8 asks for
+// a live H264 stream and is refused with 406 naming both sides' codecs,
+// never sent H264 under a VP8 payload type.
+func TestIncompatibleViewerRefused(t *testing.T) {
+	srv := startServer(t, nil)
+	aus := h264AccessUnits(t)
+	samples := make([][]byte, len(aus))
+	for i, au := range aus {
+		samples[i] = annexB(au)
+	}
+	publish(t, srv.base, "h", h264Cap, samples, opusPayloads(1000))
+	waitFor(t, 5*time.Second, "the H264 track", func() bool {
+		s := getStreams(t, srv.base, "")
+		return len(s) == 1 && s[0].Video != nil
+	})
+
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8Cap, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+		t.Fatal(err)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m))
+	pc := newPC(t, api)
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := client.Signal(ctx, nil, srv.base+"/api/whep/h", "", pc)
+	se, ok := err.(*client.StatusError)
+	if !ok || se.Code != http.StatusNotAcceptable || !strings.Contains(se.Reason, "H264") || !strings.Contains(se.Reason, "VP8") {
+		t.Fatalf("got %v, want 406 naming H264 and VP8", err)
+	}
+	if s := getStreams(t, srv.base, ""); len(s) != 1 || s[0].Viewers != 0 {
+		t.Fatalf("refused viewer still counted: %+v", s)
+	}
+}
