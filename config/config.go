@@ -41,6 +41,7 @@ type Server struct {
 	ConfigFile   string
 	ICEServers   []ICEServer
 	LogLevel     string
+	PprofAddr    string
 }
 
 // Defaults returns the documented defaults.
@@ -100,6 +101,9 @@ func settings() []setting {
 				return err
 			},
 			func(*Server) string { return "" }},
+		{"pprof-addr", "serve Go pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off when empty", "string",
+			func(s *Server, v string) error { s.PprofAddr = v; return nil },
+			func(s *Server) string { return s.PprofAddr }},
 		{"log-level", "log level: debug, info, warn, error", "string",
 			func(s *Server, v string) error { s.LogLevel = v; return nil },
 			func(s *Server) string { return s.LogLevel }},
@@ -301,6 +305,14 @@ func (s Server) Validate() error {
 	}
 	if s.DumpDir == "" {
 		errs = append(errs, errors.New("invalid dump-dir: must not be empty"))
+	}
+	if s.PprofAddr != "" {
+		// Profiles reveal memory contents and cost CPU: never on a public address.
+		host, _, err := net.SplitHostPort(s.PprofAddr)
+		ip, perr := netip.ParseAddr(host)
+		if err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
+			errs = append(errs, fmt.Errorf("invalid pprof-addr %q: must be a loopback host:port such as 127.0.0.1:6060", s.PprofAddr))
+		}
 	}
 	switch s.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -88,6 +88,8 @@ func TestInvalidNamesSetting(t *testing.T) {
 		{yaml: ": : :\n", want: "config file"},
 		{args: []string{"--ice-servers", "turn:user@host"}, want: "user:pass@"},
 		{args: []string{"--log-level", "loud"}, want: "log-level"},
+		{args: []string{"--pprof-addr", ":6060"}, want: "pprof-addr"},
+		{args: []string{"--pprof-addr", "0.0.0.0:6060"}, want: "pprof-addr"},
 	}
 	for _, tc := range tests {
 		_, err := load(t, tc.args, tc.env, tc.yaml)

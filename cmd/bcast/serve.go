@@ -9,8 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -82,6 +85,13 @@ func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) 
 	printBanner(stdout, cfg, ln.Addr(), srv, generatedPublish, generatedAdmin)
 	log.Info("serving", "http", ln.Addr().String(), "ice_udp", addrList(srv.ICEAddrs()), "version", buildVersion())
 
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if cfg.Demo {
 		go runDemo(ctx, srv, log)
 	}
@@ -104,6 +114,25 @@ func runDemo(ctx context.Context, srv *server.Server, log *slog.Logger) {
 	}
 }
 
+// servePprof serves net/http/pprof on its own loopback listener, apart from
+// the public mux, so profiles are never reachable from the network.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (--pprof-addr): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	log.Info("pprof", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { _ = hs.Close() }, nil
+}
+
 // printBanner tells the operator where things are. Tokens are printed here,
 // once, to the terminal, and never written to the logs.
 func printBanner(w io.Writer, cfg config.Server, addr net.Addr, srv *server.Server, genPub, genAdmin bool) {
@@ -116,21 +145,18 @@ func printBanner(w io.Writer, cfg config.Server, addr net.Addr, srv *server.Serv
 	fmt.Fprintf(w, "  WHIP (OBS):  %s/api/whip/<stream>\n", base)
 	fmt.Fprintf(w, "  WHEP:        %s/api/whep/<stream>\n", base)
 	fmt.Fprintf(w, "  ICE UDP:     %s\n", addrList(srv.ICEAddrs()))
-	note := func(gen bool) string {
-		if gen {
-			return " (random; set --publish-token / BCAST_PUBLISH_TOKEN to fix it)"
-		}
-		return ""
-	}
-	fmt.Fprintf(w, "  publish token: %s%s\n", cfg.PublishToken, note(genPub))
-	adminNote := ""
-	if genAdmin {
-		adminNote = " (random; set --admin-token / BCAST_ADMIN_TOKEN to fix it)"
-	}
-	fmt.Fprintf(w, "  admin token:   %s%s\n", cfg.AdminToken, adminNote)
+	fmt.Fprintf(w, "  publish token: %s%s\n", cfg.PublishToken, randomNote(genPub, "publish-token"))
+	fmt.Fprintf(w, "  admin token:   %s%s\n", cfg.AdminToken, randomNote(genAdmin, "admin-token"))
 	if cfg.Demo {
 		fmt.Fprintf(w, "  demo stream:   %s/?stream=demo\n", base)
 	}
+}
+
+func randomNote(generated bool, setting string) string {
+	if !generated {
+		return ""
+	}
+	return fmt.Sprintf(" (random; set --%s / %s to keep it)", setting, config.EnvName(setting))
 }
 
 func addrList(addrs []net.Addr) string {

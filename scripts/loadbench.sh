@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Load benchmark: what fan-out costs the server, measured from the outside.
+#
+# Starts `bcast serve`, publishes a ~1.5 Mbps VP8 + Opus stream with
+# `bcast publish --loop`, then for each N in $NS runs `bcast loadtest` with N
+# browser-like viewers joining in one burst and prints, per N:
+#   cpu_us_pkt   server CPU (user+sys from /proc/PID/stat) per RTP packet it
+#                sent to a viewer, measured over a steady window after all joins
+#   rss_kb_view  (RSS during the window - RSS before the viewers) / N
+#   gor_view     (goroutines during the window - before) / N
+#   join p50/p99, first-frame p95 (ms), loss % and failed joins, from loadtest --json
+#
+# Everything runs on loopback and stops by itself. Usage:
+#   scripts/loadbench.sh                    # N = 100 300 1000, 30 s windows
+#   NS="100" WINDOW=10 scripts/loadbench.sh # quick run
+# Needs: go, ffmpeg (libvpx, libopus), curl, awk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NS=${NS:-"100 300 1000"}
+WINDOW=${WINDOW:-30}      # seconds of steady state measured per N
+SETTLE=${SETTLE:-8}       # seconds after the burst before measuring
+PORT=${PORT:-18480}
+WORK=${WORK:-$(mktemp -d /tmp/bcast-loadbench.XXXXXX)}
+BASE="http://127.0.0.1:$PORT"
+TOKEN=loadbench
+
+go build -o "$WORK/bcast" ./cmd/bcast
+if [ ! -f "$WORK/clip.ivf" ]; then
+	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" \
+		-c:v libvpx -b:v 1400k -minrate 1400k -maxrate 1400k -g 60 -deadline realtime -cpu-used 8 \
+		-auto-alt-ref 0 -error-resilient 1 "$WORK/clip.ivf"
+	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=440:duration=20" \
+		-ac 2 -ar 48000 -c:a libopus -b:a 96k -frame_duration 20 "$WORK/clip.ogg"
+fi
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+BCAST_NO_TUI=1 "$WORK/bcast" serve --addr "127.0.0.1:$PORT" --ice-udp-port 0 --publish-token "$TOKEN" \
+	--dump-dir "$WORK/dumps" --log-level warn 2>"$WORK/server.log" >/dev/null &
+SERVER=$!
+pids+=("$SERVER")
+until curl -fs "$BASE/api/streams" >/dev/null; do sleep 0.2; done
+"$WORK/bcast" publish --url "$BASE/api/whip/bench" --token "$TOKEN" --loop "$WORK/clip.ivf" "$WORK/clip.ogg" \
+	2>"$WORK/publish.log" &
+pids+=("$!")
+until curl -fs "$BASE/api/streams" | grep -q '"live": true'; do sleep 0.2; done
+
+CLK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+metric() { curl -fs "$BASE/metrics" | awk -v m="$1" '$1 ~ "^"m"({|$)" {s += $2} END {printf "%.0f", s}'; }
+
+printf '%-6s %-11s %-11s %-9s %-9s %-9s %-12s %-8s %s\n' \
+	N cpu_us_pkt rss_kb_view gor_view join_p50 join_p99 firstfr_p95 loss_% failed
+for N in $NS; do
+	rss0=$(rss_kb); gor0=$(metric go_goroutines)
+	"$WORK/bcast" loadtest "$BASE/api/whep/bench" -n "$N" --burst --duration "$((SETTLE + WINDOW + 2))s" --json \
+		>"$WORK/loadtest-$N.json" 2>"$WORK/loadtest-$N.log" &
+	lt=$!
+	sleep "$SETTLE"
+	t0=$(cpu_ticks); p0=$(metric bcast_egress_packets_total)
+	sleep "$WINDOW"
+	t1=$(cpu_ticks); p1=$(metric bcast_egress_packets_total)
+	rss1=$(rss_kb); gor1=$(metric go_goroutines)
+	wait "$lt" || true
+	json="$WORK/loadtest-$N.json"
+	field() { grep -o "\"$1\": *[0-9.]*" "$json" | head -1 | awk -F: '{gsub(/ /,"",$2); print $2}'; }
+	awk -v N="$N" -v dt="$((t1 - t0))" -v clk="$CLK" -v dp="$((p1 - p0))" -v r0="$rss0" -v r1="$rss1" \
+		-v g0="$gor0" -v g1="$gor1" -v j50="$(field join_p50_ms)" -v j99="$(field join_p99_ms)" \
+		-v ff="$(field first_frame_p95_ms)" -v loss="$(field loss_percent)" -v failed="$(field failed)" \
+		'BEGIN { printf "%-6d %-11.2f %-11.0f %-9.2f %-9s %-9s %-12s %-8s %s\n", N, (dp > 0 ? dt * 1e6 / clk / dp : 0),
+			(r1 - r0) / N, (g1 - g0) / N, j50, j99, ff, loss, failed }'
+	sleep 3 # let viewers leave before the next round
+done
+echo "raw results: $WORK"
