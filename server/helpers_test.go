@@ -43,6 +43,11 @@ type testServer struct {
 
 func startServer(t *testing.T, mutate func(*config.Server)) *testServer {
 	t.Helper()
+	return startServerOpts(t, mutate, server.Options{})
+}
+
+func startServerOpts(t *testing.T, mutate func(*config.Server), opts server.Options) *testServer {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.ICEUDPPort = 0
@@ -57,7 +62,8 @@ func startServer(t *testing.T, mutate func(*config.Server)) *testServer {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := server.New(server.Options{Config: cfg, Logger: log})
+	opts.Config, opts.Logger = cfg, log
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

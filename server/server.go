@@ -29,6 +29,9 @@ type Options struct {
 	Config  config.Server
 	Logger  *slog.Logger
 	Version string
+	// ConnectTimeout reaps sessions whose ICE/DTLS does not complete
+	// (default 15 s).
+	ConnectTimeout time.Duration
 }
 
 // Server is a running broadcast server. Create it with New, serve HTTP with
@@ -37,6 +40,7 @@ type Server struct {
 	cfg     config.Server
 	log     *slog.Logger
 	version string
+	reap    time.Duration
 	tr      *transport
 	metrics *metrics
 	started time.Time
@@ -73,10 +77,14 @@ func New(opts Options) (*Server, error) {
 		cfg:     opts.Config,
 		log:     opts.Logger,
 		version: opts.Version,
+		reap:    opts.ConnectTimeout,
 		tr:      tr,
 		started: time.Now(),
 		streams: make(map[string]*stream),
 		closed:  make(chan struct{}),
+	}
+	if s.reap <= 0 {
+		s.reap = 15 * time.Second
 	}
 	s.maxViewers.Store(int64(opts.Config.MaxViewers))
 	s.metrics = newMetrics(s)

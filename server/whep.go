@@ -21,8 +21,6 @@ const (
 	// fdReserve is kept free for the operator, dumps and the HTTP accept
 	// loop: below it new viewers are refused instead of the process failing.
 	fdReserve = 64
-	// connectTimeout reaps a viewer whose ICE/DTLS never completes.
-	connectTimeout = 15 * time.Second
 )
 
 // errFull is returned when the viewer limit or the fd headroom is reached.
@@ -146,9 +144,9 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	st.addViewer(v)
 	s.metrics.viewerJoined(name)
 	s.log.Info("viewer joined", "stream", name, "viewer", v.id, "remote", r.RemoteAddr)
-	time.AfterFunc(connectTimeout, func() {
+	time.AfterFunc(s.reap, func() {
 		if v.state.Load() != "connected" {
-			st.removeViewer(v, "ICE/DTLS did not complete within "+connectTimeout.String())
+			st.removeViewer(v, "ICE/DTLS did not complete within "+s.reap.String())
 		}
 	})
 

@@ -75,7 +75,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 	// A publisher that never completes ICE would hold the stream forever.
-	time.AfterFunc(15*time.Second, func() {
+	time.AfterFunc(s.reap, func() {
 		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
 			st.endPublisher(p)
 		}
