@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -85,6 +86,10 @@ func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) 
 		ice.UDPMuxFromPortWithLoopback(),
 		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
 		ice.UDPMuxFromPortWithLogger(lf.NewLogger("udpmux")),
+		// Link-local IPv6 addresses need a zone and are unreachable from
+		// anywhere that matters; each address costs every viewer a muxed
+		// connection with its own goroutines.
+		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
 		ice.UDPMuxFromPortWithReadBufferSize(4<<20),
 		ice.UDPMuxFromPortWithWriteBufferSize(4<<20),
 	)
@@ -107,6 +112,11 @@ func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) 
 	se.SetICEUDPMux(mux)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetIncludeLoopbackCandidate(true)
+	// No mDNS: a server advertises real addresses, and a browser's .local
+	// candidates are not needed because its checks reach us and become
+	// peer-reflexive. mDNS would cost every connection a socket (an fd) and
+	// two goroutines.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
 	// AEAD AES-GCM first: cheaper than AES-CM + HMAC-SHA1 with AES-NI.
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
