@@ -174,7 +174,13 @@ func (c *countMu) get() int {
 // vp8Frames reads the demo clip's frames.
 func vp8Frames(t *testing.T) [][]byte {
 	t.Helper()
-	f, err := os.Open("../demo/clip.ivf")
+	return ivfFrames(t, "../demo/clip.ivf")
+}
+
+// ivfFrames reads the frames of an IVF file.
+func ivfFrames(t *testing.T, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,6 +340,10 @@ func watch(t *testing.T, base, stream string, exts []string) *viewer {
 				sb = samplebuilder.New(256, &codecs.VP8Packet{}, tr.Codec().ClockRate)
 			case "video/h264":
 				sb = samplebuilder.New(256, &codecs.H264Packet{}, tr.Codec().ClockRate)
+			case "video/vp9":
+				sb = samplebuilder.New(256, &codecs.VP9Packet{}, tr.Codec().ClockRate)
+			case "video/av1":
+				sb = samplebuilder.New(256, &codecs.AV1Depacketizer{}, tr.Codec().ClockRate)
 			}
 		}
 		r.mu.Lock()

@@ -354,3 +354,95 @@ func TestIncompatibleViewerRefused(t *testing.T) {
 		t.Fatalf("refused viewer still counted: %+v", s)
 	}
 }
+
+// TestVP9AndAV1: the other browser codecs go through the same path; frames
+// arrive byte-identical (AV1: as the same OBUs, see below), starting at a
+// keyframe.
+func TestVP9AndAV1(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		cap        webrtc.RTPCodecCapability
+		codec      codec.Codec
+	}{
+		{"VP9", "testdata/clip-vp9.ivf", webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0"}, codec.VP9},
+		{"AV1", "testdata/clip-av1.ivf", webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1, ClockRate: 90000}, codec.AV1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, nil)
+			frames := ivfFrames(t, tc.file)
+			v := watch(t, srv.base, "c", nil)
+			publish(t, srv.base, "c", tc.cap, frames, opusPayloads(1000))
+			waitFor(t, 15*time.Second, "30 frames", func() bool { f, _ := v.video.snapshot(); return len(f) >= 30 })
+			got, pkts := v.video.snapshot()
+			if tc.codec == codec.AV1 {
+				// RTP carries OBUs without temporal delimiters and with
+				// obu_size fields rewritten (AV1 RTP spec §5); compare the
+				// OBU payloads.
+				got, frames = mapFrames(got, av1OBUs), mapFrames(frames, av1OBUs)
+			}
+			if _, err := matchContiguous(got, frames, bytes.Equal); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if info, _ := codec.Inspect(tc.codec, pkts[0].Payload); !info.Keyframe {
+				t.Fatalf("first forwarded %s packet is not a keyframe", tc.name)
+			}
+			checkSequence(t, "video", pkts)
+			if s := getStreams(t, srv.base, ""); s[0].Video == nil || s[0].Video.Codec != tc.name {
+				t.Fatalf("status codec %+v", s[0].Video)
+			}
+		})
+	}
+}
+
+func mapFrames(frames [][]byte, f func([]byte) []byte) [][]byte {
+	out := make([][]byte, len(frames))
+	for i, fr := range frames {
+		out[i] = f(fr)
+	}
+	return out
+}
+
+// av1OBUs reduces a temporal unit in low-overhead format to its OBU headers
+// (without the size flag) and payloads, dropping temporal delimiters.
+func av1OBUs(tu []byte) []byte {
+	var out []byte
+	for len(tu) > 0 {
+		h := tu[0]
+		ext := h&0x04 != 0
+		hasSize := h&0x02 != 0
+		hl := 1
+		if ext {
+			hl = 2
+		}
+		if len(tu) < hl {
+			return append(out, 0xee)
+		}
+		size, n := len(tu)-hl, 0
+		if hasSize {
+			v, shift := 0, 0
+			for n < 8 && hl+n < len(tu) {
+				b := tu[hl+n]
+				v |= int(b&0x7f) << shift
+				n++
+				shift += 7
+				if b&0x80 == 0 {
+					break
+				}
+			}
+			size = v
+		}
+		start := hl + n
+		if start+size > len(tu) {
+			return append(out, 0xef)
+		}
+		if typ := (h >> 3) & 0x0f; typ != 2 { // 2 = temporal delimiter
+			out = append(out, h&^0x02)
+			if ext {
+				out = append(out, tu[1])
+			}
+			out = append(out, tu[start:start+size]...)
+		}
+		tu = tu[start+size:]
+	}
+	return out
+}
