@@ -28,23 +28,31 @@ func (g logger) log(level slog.Level, msg string) {
 	g.l.Log(context.Background(), level, msg)
 }
 
+// logf formats only when the level is enabled: pion traces per packet, and
+// formatting a discarded message would allocate on the media path.
+func (g logger) logf(level slog.Level, format string, args ...any) {
+	if g.l.Enabled(context.Background(), level) {
+		g.l.Log(context.Background(), level, fmt.Sprintf(format, args...))
+	}
+}
+
 func (g logger) Trace(msg string) { g.log(slog.LevelDebug-4, msg) }
 func (g logger) Tracef(format string, args ...any) {
-	g.log(slog.LevelDebug-4, fmt.Sprintf(format, args...))
+	g.logf(slog.LevelDebug-4, format, args...)
 }
 func (g logger) Debug(msg string) { g.log(slog.LevelDebug-2, msg) }
 func (g logger) Debugf(format string, args ...any) {
-	g.log(slog.LevelDebug-2, fmt.Sprintf(format, args...))
+	g.logf(slog.LevelDebug-2, format, args...)
 }
 func (g logger) Info(msg string) { g.log(slog.LevelDebug, msg) }
 func (g logger) Infof(format string, args ...any) {
-	g.log(slog.LevelDebug, fmt.Sprintf(format, args...))
+	g.logf(slog.LevelDebug, format, args...)
 }
 func (g logger) Warn(msg string) { g.log(slog.LevelInfo, msg) }
 func (g logger) Warnf(format string, args ...any) {
-	g.log(slog.LevelInfo, fmt.Sprintf(format, args...))
+	g.logf(slog.LevelInfo, format, args...)
 }
 func (g logger) Error(msg string) { g.log(slog.LevelWarn, msg) }
 func (g logger) Errorf(format string, args ...any) {
-	g.log(slog.LevelWarn, fmt.Sprintf(format, args...))
+	g.logf(slog.LevelWarn, format, args...)
 }
