@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -42,6 +43,12 @@ type Server struct {
 	ICEServers   []ICEServer
 	LogLevel     string
 	PprofAddr    string
+
+	// Dump rotation and retention (bytes, durations; 0 = no limit).
+	DumpSegmentBytes int64
+	DumpSegmentAge   time.Duration
+	DumpRetainBytes  int64
+	DumpRetainAge    time.Duration
 }
 
 // Defaults returns the documented defaults.
@@ -51,6 +58,9 @@ func Defaults() Server {
 		ICEUDPPort: 8189,
 		DumpDir:    "./dumps",
 		LogLevel:   "info",
+
+		DumpSegmentBytes: 256 << 20,
+		DumpSegmentAge:   10 * time.Minute,
 	}
 }
 
@@ -82,6 +92,18 @@ func settings() []setting {
 		{"dump-dir", "directory for continuous RTP dumps", "string",
 			func(s *Server, v string) error { s.DumpDir = v; return nil },
 			func(s *Server) string { return s.DumpDir }},
+		{"dump-segment-size", "start a new dump segment at this size (e.g. 256MiB)", "string",
+			func(s *Server, v string) error { return parseSize(&s.DumpSegmentBytes, v) },
+			func(s *Server) string { return formatSize(s.DumpSegmentBytes) }},
+		{"dump-segment-age", "start a new dump segment after this long", "string",
+			func(s *Server, v string) error { return parseDuration(&s.DumpSegmentAge, v) },
+			func(s *Server) string { return s.DumpSegmentAge.String() }},
+		{"dump-retain-size", "delete the oldest dump segments above this total (e.g. 20GiB; 0 = keep all)", "string",
+			func(s *Server, v string) error { return parseSize(&s.DumpRetainBytes, v) },
+			func(s *Server) string { return formatSize(s.DumpRetainBytes) }},
+		{"dump-retain-age", "delete dump segments older than this (e.g. 168h; 0 = keep all)", "string",
+			func(s *Server, v string) error { return parseDuration(&s.DumpRetainAge, v) },
+			func(s *Server) string { return s.DumpRetainAge.String() }},
 		{"max-viewers", "maximum concurrent viewers across all streams (0 = unlimited)", "int",
 			func(s *Server, v string) error { return parseInt(&s.MaxViewers, v) },
 			func(s *Server) string { return strconv.Itoa(s.MaxViewers) }},
@@ -320,6 +342,53 @@ func (s Server) Validate() error {
 		errs = append(errs, fmt.Errorf("invalid log-level %q: want debug, info, warn or error", s.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// parseSize reads a byte size: a number with an optional unit B, KB, MB,
+// GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func parseSize(dst *int64, v string) error {
+	t := strings.TrimSpace(v)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
+		i--
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(t[:i]), 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("not a size (want e.g. 256MiB, 20GB, 0)")
+	}
+	mult := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[strings.ToUpper(strings.TrimSpace(t[i:]))]
+	if mult == 0 {
+		return fmt.Errorf("unknown size unit %q (want B, KB, MB, GB, KiB, MiB, GiB)", strings.TrimSpace(t[i:]))
+	}
+	*dst = int64(n * mult)
+	return nil
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n == 0:
+		return "0"
+	case n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func parseDuration(dst *time.Duration, v string) error {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		*dst = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("not a duration (want e.g. 10m, 24h, 0)")
+	}
+	*dst = d
+	return nil
 }
 
 func parseInt(dst *int, v string) error {

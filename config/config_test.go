@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -54,6 +55,22 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+func TestDumpSizes(t *testing.T) {
+	cfg, err := load(t, []string{"--dump-segment-size", "64MiB", "--dump-retain-size", "1.5GB", "--dump-retain-age", "168h"},
+		nil, "dump-segment-age: 5m\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DumpSegmentBytes != 64<<20 || cfg.DumpRetainBytes != 1_500_000_000 || cfg.DumpRetainAge != 168*time.Hour ||
+		cfg.DumpSegmentAge != 5*time.Minute {
+		t.Fatalf("%+v", cfg)
+	}
+	d, _ := load(t, nil, nil, "")
+	if d.DumpSegmentBytes != 256<<20 || d.DumpSegmentAge != 10*time.Minute || d.DumpRetainBytes != 0 {
+		t.Fatalf("defaults %+v", d)
+	}
+}
+
 func TestBoolEnvAndFlags(t *testing.T) {
 	cfg, err := load(t, nil, map[string]string{"BCAST_NO_TUI": "1", "BCAST_DEMO": "1"}, "")
 	if err != nil {
@@ -89,6 +106,9 @@ func TestInvalidNamesSetting(t *testing.T) {
 		{args: []string{"--ice-servers", "turn:user@host"}, want: "user:pass@"},
 		{args: []string{"--log-level", "loud"}, want: "log-level"},
 		{args: []string{"--pprof-addr", ":6060"}, want: "pprof-addr"},
+		{args: []string{"--dump-segment-size", "lots"}, want: "--dump-segment-size"},
+		{args: []string{"--dump-retain-size", "5 parsecs"}, want: "--dump-retain-size"},
+		{args: []string{"--dump-segment-age", "soon"}, want: "--dump-segment-age"},
 		{args: []string{"--pprof-addr", "0.0.0.0:6060"}, want: "pprof-addr"},
 	}
 	for _, tc := range tests {
