@@ -62,6 +62,7 @@ type extMapping struct{ in, out uint8 }
 type DownStats struct {
 	Packets, Bytes     uint64
 	Retransmits        uint64
+	WriteErrors        uint64 // packets the transport refused (connection closing, socket error)
 	NACKs, NACKMisses  uint64 // sequence numbers asked for / not in cache
 	PLIs               uint64
 	FractionLost       uint8 // last receiver report (RFC 3550 §6.4.1), /256
@@ -210,6 +211,8 @@ func (d *DownTrack) write(src *Track, p *rtp.Packet, info codec.FrameInfo, now t
 	if d.send(p, seq, ts, now) == nil {
 		d.stats.Packets++
 		d.stats.Bytes += uint64(len(p.Payload))
+	} else {
+		d.stats.WriteErrors++
 	}
 	if seq-d.lastSeq < 1<<15 {
 		d.lastSeq, d.lastTS, d.lastAt = seq, ts, now

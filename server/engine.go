@@ -76,7 +76,7 @@ var ingestExtensions = map[webrtc.RTPCodecType][]string{
 type transport struct {
 	mux    *ice.MultiUDPMuxDefault
 	cert   webrtc.Certificate
-	ingest *webrtc.API
+	se     webrtc.SettingEngine
 	viewer *webrtc.API
 }
 
@@ -124,20 +124,19 @@ func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) 
 		se.SetNAT1To1IPs([]string{natIP}, webrtc.ICECandidateTypeHost)
 	}
 
-	ingest, err := ingestAPI(se)
-	if err != nil {
-		_ = mux.Close()
-		return nil, err
-	}
 	viewer, err := viewerAPI(se)
 	if err != nil {
 		_ = mux.Close()
 		return nil, err
 	}
-	return &transport{mux: mux, cert: *cert, ingest: ingest, viewer: viewer}, nil
+	return &transport{mux: mux, cert: *cert, se: se, viewer: viewer}, nil
 }
 
-func ingestAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+// ingestAPI builds the API of one publisher connection. Publishers are few,
+// so each gets its own interceptor registry whose first interceptor is the
+// dump tap of that session.
+func (tr *transport) ingestAPI(tap *dumpTap) (*webrtc.API, error) {
+	se := tr.se
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("ingest codecs: %w", err)
@@ -150,6 +149,7 @@ func ingestAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 		}
 	}
 	ir := &interceptor.Registry{}
+	ir.Add(tap)
 	// NACK generator, receiver reports and transport-wide CC feedback toward
 	// the streamer: its encoder needs them to recover losses and to ramp up.
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {

@@ -90,6 +90,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				code = http.StatusOK
 			}
 			s.metrics.http.WithLabelValues(route(r), strconv.Itoa(code)).Inc()
+			if code >= 400 {
+				s.httpErrors.Add(1)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

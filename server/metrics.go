@@ -70,6 +70,7 @@ var (
 	descEgressPackets = prometheus.NewDesc("bcast_egress_packets_total", "RTP packets sent to viewers.", []string{"stream"}, nil)
 	descEgressBytes   = prometheus.NewDesc("bcast_egress_bytes_total", "RTP payload bytes sent to viewers.", []string{"stream"}, nil)
 	descNACKs         = prometheus.NewDesc("bcast_viewer_nacks_total", "Sequence numbers viewers asked to retransmit (current viewers).", []string{"stream"}, nil)
+	descEgressDropped = prometheus.NewDesc("bcast_egress_dropped_total", "RTP packets to viewers the transport refused (current viewers).", []string{"stream"}, nil)
 	descRetransmits   = prometheus.NewDesc("bcast_retransmits_total", "Packets retransmitted to viewers from the shared cache (current viewers).", []string{"stream"}, nil)
 	descPLIRequested  = prometheus.NewDesc("bcast_keyframe_requests_total", "Keyframe requests (PLI/FIR) from viewers and joins, before coalescing.", []string{"stream", "kind"}, nil)
 	descPLISent       = prometheus.NewDesc("bcast_keyframe_requests_sent_total", "Keyframe requests sent to the streamer after coalescing.", []string{"stream", "kind"}, nil)
@@ -77,7 +78,7 @@ var (
 
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIngestPackets, descIngestBytes, descIngestLost, descIngestBitrate,
-		descLive, descEgressPackets, descEgressBytes, descNACKs, descRetransmits, descPLIRequested, descPLISent} {
+		descLive, descEgressPackets, descEgressBytes, descEgressDropped, descNACKs, descRetransmits, descPLIRequested, descPLISent} {
 		ch <- d
 	}
 }
@@ -114,7 +115,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 			live = 1
 		}
 		packets, bytes := st.egressPackets, st.egressBytes
-		var nacks, retransmits uint64
+		var nacks, retransmits, dropped uint64
 		for _, v := range st.viewers {
 			for _, d := range v.downTracks() {
 				ds := d.Stats()
@@ -122,6 +123,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 				bytes += ds.Bytes
 				nacks += ds.NACKs
 				retransmits += ds.Retransmits
+				dropped += ds.WriteErrors
 			}
 		}
 		st.mu.Unlock()
@@ -130,5 +132,6 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descEgressBytes, prometheus.CounterValue, float64(bytes), st.name)
 		ch <- prometheus.MustNewConstMetric(descNACKs, prometheus.CounterValue, float64(nacks), st.name)
 		ch <- prometheus.MustNewConstMetric(descRetransmits, prometheus.CounterValue, float64(retransmits), st.name)
+		ch <- prometheus.MustNewConstMetric(descEgressDropped, prometheus.CounterValue, float64(dropped), st.name)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bcastdev/bcast/config"
+	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/forward"
 	"github.com/bcastdev/bcast/server/status"
 	"github.com/bcastdev/bcast/sysinfo"
@@ -42,14 +44,16 @@ type Server struct {
 	version string
 	reap    time.Duration
 	tr      *transport
+	dumps   *dump.Store // nil when dumping is off
 	metrics *metrics
 	started time.Time
 
 	mu      sync.Mutex
 	streams map[string]*stream
 
-	viewers    atomic.Int64 // connected or connecting viewers, all streams
-	maxViewers atomic.Int64 // 0 = unlimited; changeable at run time
+	viewers    atomic.Int64  // connected or connecting viewers, all streams
+	maxViewers atomic.Int64  // 0 = unlimited; changeable at run time
+	httpErrors atomic.Uint64 // 4xx/5xx answers since the last housekeeping tick
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -69,8 +73,20 @@ func New(opts Options) (*Server, error) {
 	if opts.Config.PublishToken == "" || opts.Config.AdminToken == "" {
 		return nil, errors.New("publish and admin tokens must be set")
 	}
+	dumps, err := dump.NewStore(dump.Options{
+		Root:         opts.Config.DumpDir,
+		SegmentBytes: opts.Config.DumpSegmentBytes,
+		SegmentAge:   opts.Config.DumpSegmentAge,
+		RetainBytes:  opts.Config.DumpRetainBytes,
+		RetainAge:    opts.Config.DumpRetainAge,
+		Logger:       opts.Logger.With("component", "dump"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dump directory (--dump-dir): %w", err)
+	}
 	tr, err := newTransport(opts.Config.ICEUDPPort, opts.Config.NATIP, opts.Logger)
 	if err != nil {
+		_ = dumps.Close()
 		return nil, err
 	}
 	s := &Server{
@@ -79,6 +95,7 @@ func New(opts Options) (*Server, error) {
 		version: opts.Version,
 		reap:    opts.ConnectTimeout,
 		tr:      tr,
+		dumps:   dumps,
 		started: time.Now(),
 		streams: make(map[string]*stream),
 		closed:  make(chan struct{}),
@@ -136,6 +153,7 @@ func (s *Server) Close() error {
 		}
 		s.wg.Wait()
 		_ = s.tr.mux.Close()
+		_ = s.dumps.Close()
 	})
 	return nil
 }
@@ -188,6 +206,9 @@ func (s *Server) housekeeping() {
 	defer s.wg.Done()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	tl := newTimeline(s.cfg.DumpDir)
+	defer tl.close()
+	var lastErr string
 	for {
 		select {
 		case <-s.closed:
@@ -199,10 +220,26 @@ func (s *Server) housekeeping() {
 				list = append(list, st)
 			}
 			s.mu.Unlock()
+			fds := sysinfo.OpenFDs()
+			s.metrics.fds.Set(float64(fds))
+			cpu := tl.sample(now)
+			httpErrors := s.httpErrors.Swap(0)
+			seen := make(map[string]bool, len(list))
 			for _, st := range list {
 				st.tick(now)
+				seen[st.name] = true
+				line := st.timelineLine(now)
+				line.CPUPercent, line.FDs, line.HTTPErrors = cpu, fds, httpErrors
+				if err := tl.write(st.name, line); err != nil && err.Error() != lastErr {
+					lastErr = err.Error()
+					s.log.Warn("metrics timeline not written; streaming continues", "err", err)
+				}
 			}
-			s.metrics.fds.Set(float64(sysinfo.OpenFDs()))
+			for name := range tl.files {
+				if !seen[name] {
+					tl.forget(name)
+				}
+			}
 		}
 	}
 }

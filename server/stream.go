@@ -10,6 +10,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/forward"
 	"github.com/bcastdev/bcast/server/status"
 )
@@ -46,6 +47,7 @@ type publisher struct {
 	since  time.Time
 	pc     *webrtc.PeerConnection // nil for in-process sources
 	cancel context.CancelFunc     // stops an in-process source
+	dump   *dump.Writer           // ingest dump, nil until connected or when dumping failed
 
 	mu     sync.Mutex
 	tracks []*forward.Track
@@ -122,6 +124,7 @@ func (st *stream) closePublisher(p *publisher) {
 	}
 	p.closed = true
 	tracks := p.tracks
+	dw := p.dump
 	p.mu.Unlock()
 	if p.cancel != nil {
 		p.cancel()
@@ -131,6 +134,9 @@ func (st *stream) closePublisher(p *publisher) {
 	}
 	for _, t := range tracks {
 		st.fwd.RemoveTrack(t)
+	}
+	if dw != nil {
+		_ = dw.Close()
 	}
 }
 
@@ -260,6 +266,33 @@ func (st *stream) tick(now time.Time) {
 			_ = v.pc.WriteRTCP(pkts)
 		}
 	}
+}
+
+// timelineLine is the stream's second in the metrics timeline.
+func (st *stream) timelineLine(now time.Time) timelineLine {
+	video, audio := st.fwd.Tracks()
+	st.mu.Lock()
+	line := timelineLine{Time: now.UTC(), Live: st.pub != nil, Viewers: len(st.viewers)}
+	var dw *dump.Writer
+	if st.pub != nil {
+		st.pub.mu.Lock()
+		dw = st.pub.dump
+		st.pub.mu.Unlock()
+	}
+	st.mu.Unlock()
+	if video != nil {
+		line.VideoBPS, line.VideoLost = st.video.bps.Load(), video.Stats().Lost
+		line.FPS = math.Float64frombits(st.fps.Load())
+	}
+	if audio != nil {
+		line.AudioBPS, line.AudioLost = st.audio.bps.Load(), audio.Stats().Lost
+	}
+	if dw != nil {
+		ds := dw.Stats()
+		line.DumpDropped = ds.DroppedQueue + ds.DroppedError
+		line.DumpErrorMsg = ds.LastError
+	}
+	return line
 }
 
 // status reports the stream for GET /api/streams.

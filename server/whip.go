@@ -43,7 +43,14 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := s.getStream(name, true)
 	p := &publisher{id: newID(), remote: r.RemoteAddr, since: time.Now()}
-	pc, err := s.tr.ingest.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{s.tr.cert}})
+	tap := &dumpTap{}
+	api, err := s.tr.ingestAPI(tap)
+	if err != nil {
+		s.forget(st)
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{s.tr.cert}})
 	if err != nil {
 		s.forget(st)
 		httpError(w, http.StatusInternalServerError, "creating peer connection: "+err.Error())
@@ -54,6 +61,8 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
 		s.log.Debug("publisher state", "stream", name, "session", p.id, "state", state.String())
 		switch state {
+		case webrtc.PeerConnectionStateConnected:
+			s.startDump(st, p, tap)
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			st.endPublisher(p)
 		}

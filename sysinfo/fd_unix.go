@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // RaiseFDLimit raises the soft RLIMIT_NOFILE to the hard limit and returns
@@ -55,4 +56,13 @@ func OpenFDs() int {
 		return -1
 	}
 	return len(names) - 1 // minus the descriptor reading the directory
+}
+
+// ProcessCPU returns the CPU time (user + system) the process has used.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
