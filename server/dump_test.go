@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +27,22 @@ func TestIngestDump(t *testing.T) {
 		t.Fatalf("streams %+v", s)
 	}
 	want := map[uint32]uint64{s[0].Video.SSRC: s[0].Video.Packets, s[0].Audio.SSRC: s[0].Audio.Packets}
+	waitFor(t, 3*time.Second, "the dump status for admins", func() bool {
+		a := getStreams(t, srv.base, adminToken)
+		return a[0].Dump != nil && a[0].Dump.Packets > 0 && a[0].Dump.Error == "" && a[0].Dump.Dropped == 0 &&
+			strings.HasSuffix(a[0].Dump.Segment, ".pcapng")
+	})
+	if _, body := httpDo(t, "GET", srv.base+"/metrics", "", "", nil); !strings.Contains(body, `bcast_dump_packets_total{stream="d"}`) ||
+		!strings.Contains(body, `bcast_dump_failing{stream="d"} 0`) || !strings.Contains(body, "bcast_dump_free_bytes") {
+		t.Error("dump metrics missing")
+	}
+	lines, _ := filepath.Glob(filepath.Join(dir, "d", "metrics-*.jsonl"))
+	if len(lines) != 1 {
+		t.Fatalf("metrics timeline files: %v", lines)
+	}
+	if b, _ := os.ReadFile(lines[0]); strings.Count(string(b), "\n") < 2 || !strings.Contains(string(b), `"video_bps"`) {
+		t.Fatalf("metrics timeline: %q", b)
+	}
 	pub.stop()
 	waitFor(t, 5*time.Second, "the stream to end", func() bool { return len(getStreams(t, srv.base, "")) == 0 })
 

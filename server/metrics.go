@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/forward"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -72,13 +73,19 @@ var (
 	descNACKs         = prometheus.NewDesc("bcast_viewer_nacks_total", "Sequence numbers viewers asked to retransmit (current viewers).", []string{"stream"}, nil)
 	descEgressDropped = prometheus.NewDesc("bcast_egress_dropped_total", "RTP packets to viewers the transport refused (current viewers).", []string{"stream"}, nil)
 	descRetransmits   = prometheus.NewDesc("bcast_retransmits_total", "Packets retransmitted to viewers from the shared cache (current viewers).", []string{"stream"}, nil)
+	descDumpPackets   = prometheus.NewDesc("bcast_dump_packets_total", "Packets written to the current publisher's dump.", []string{"stream"}, nil)
+	descDumpDropped   = prometheus.NewDesc("bcast_dump_dropped_total", "Packets the current publisher's dump could not keep (queue full or write error).", []string{"stream", "reason"}, nil)
+	descDumpBytes     = prometheus.NewDesc("bcast_dump_disk_bytes", "Bytes of dump segments under the dump directory.", nil, nil)
+	descDumpFree      = prometheus.NewDesc("bcast_dump_free_bytes", "Free bytes on the dump directory's filesystem.", nil, nil)
+	descDumpFailing   = prometheus.NewDesc("bcast_dump_failing", "1 when a stream's dump is failing (e.g. disk full); streaming continues.", []string{"stream"}, nil)
 	descPLIRequested  = prometheus.NewDesc("bcast_keyframe_requests_total", "Keyframe requests (PLI/FIR) from viewers and joins, before coalescing.", []string{"stream", "kind"}, nil)
 	descPLISent       = prometheus.NewDesc("bcast_keyframe_requests_sent_total", "Keyframe requests sent to the streamer after coalescing.", []string{"stream", "kind"}, nil)
 )
 
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIngestPackets, descIngestBytes, descIngestLost, descIngestBitrate,
-		descLive, descEgressPackets, descEgressBytes, descEgressDropped, descNACKs, descRetransmits, descPLIRequested, descPLISent} {
+		descLive, descEgressPackets, descEgressBytes, descEgressDropped, descNACKs, descRetransmits,
+		descDumpPackets, descDumpDropped, descDumpBytes, descDumpFree, descDumpFailing, descPLIRequested, descPLISent} {
 		ch <- d
 	}
 }
@@ -90,6 +97,11 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		list = append(list, st)
 	}
 	c.s.mu.Unlock()
+	if c.s.dumps != nil {
+		ss := c.s.dumps.Stats()
+		ch <- prometheus.MustNewConstMetric(descDumpBytes, prometheus.GaugeValue, float64(ss.Bytes))
+		ch <- prometheus.MustNewConstMetric(descDumpFree, prometheus.GaugeValue, float64(ss.FreeBytes))
+	}
 	for _, st := range list {
 		video, audio := st.fwd.Tracks()
 		for _, t := range []struct {
@@ -115,6 +127,12 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 			live = 1
 		}
 		packets, bytes := st.egressPackets, st.egressBytes
+		var dw *dump.Writer
+		if st.pub != nil {
+			st.pub.mu.Lock()
+			dw = st.pub.dump
+			st.pub.mu.Unlock()
+		}
 		var nacks, retransmits, dropped uint64
 		for _, v := range st.viewers {
 			for _, d := range v.downTracks() {
@@ -133,5 +151,16 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descNACKs, prometheus.CounterValue, float64(nacks), st.name)
 		ch <- prometheus.MustNewConstMetric(descRetransmits, prometheus.CounterValue, float64(retransmits), st.name)
 		ch <- prometheus.MustNewConstMetric(descEgressDropped, prometheus.CounterValue, float64(dropped), st.name)
+		if dw != nil {
+			ds := dw.Stats()
+			failing := 0.0
+			if ds.LastError != "" {
+				failing = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descDumpPackets, prometheus.CounterValue, float64(ds.Packets), st.name)
+			ch <- prometheus.MustNewConstMetric(descDumpDropped, prometheus.CounterValue, float64(ds.DroppedQueue), st.name, "queue")
+			ch <- prometheus.MustNewConstMetric(descDumpDropped, prometheus.CounterValue, float64(ds.DroppedError), st.name, "error")
+			ch <- prometheus.MustNewConstMetric(descDumpFailing, prometheus.GaugeValue, failing, st.name)
+		}
 	}
 }

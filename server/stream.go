@@ -304,6 +304,14 @@ func (st *stream) status(admin bool) status.Stream {
 		out.UptimeSeconds = time.Since(st.liveSince).Seconds()
 		if admin {
 			out.Publisher = &status.Session{ID: st.pub.id, Remote: st.pub.remote, Since: st.pub.since, State: "live"}
+			st.pub.mu.Lock()
+			dw := st.pub.dump
+			st.pub.mu.Unlock()
+			if dw != nil {
+				ds := dw.Stats()
+				out.Dump = &status.Dump{Segment: ds.Segment, SegmentBytes: ds.SegmentBytes, Packets: ds.Packets,
+					Dropped: ds.DroppedQueue + ds.DroppedError, BytesPerSecond: ds.BytesPerSecond, Error: ds.LastError}
+			}
 		}
 	}
 	st.mu.Unlock()

@@ -14,6 +14,17 @@ type Stream struct {
 	Video         *Media   `json:"video,omitempty"`
 	Audio         *Media   `json:"audio,omitempty"`
 	Publisher     *Session `json:"publisher,omitempty"` // admin only
+	Dump          *Dump    `json:"dump,omitempty"`      // admin only
+}
+
+// Dump is the state of the current publisher's ingest dump.
+type Dump struct {
+	Segment        string  `json:"segment"`
+	SegmentBytes   int64   `json:"segment_bytes"`
+	Packets        uint64  `json:"packets"`
+	Dropped        uint64  `json:"dropped"` // queue full or write errors
+	BytesPerSecond float64 `json:"bytes_per_second"`
+	Error          string  `json:"error,omitempty"` // why dumping is not working right now
 }
 
 // Media describes one ingest track.
