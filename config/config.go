@@ -49,6 +49,8 @@ type Server struct {
 	DumpSegmentAge   time.Duration
 	DumpRetainBytes  int64
 	DumpRetainAge    time.Duration
+	// DumpViewers captures the legs of the first N viewers of each stream.
+	DumpViewers int
 }
 
 // Defaults returns the documented defaults.
@@ -104,6 +106,9 @@ func settings() []setting {
 		{"dump-retain-age", "delete dump segments older than this (e.g. 168h; 0 = keep all)", "string",
 			func(s *Server, v string) error { return parseDuration(&s.DumpRetainAge, v) },
 			func(s *Server) string { return s.DumpRetainAge.String() }},
+		{"dump-viewers", "also capture what the first N viewers of each stream receive (their own dump files)", "int",
+			func(s *Server, v string) error { return parseInt(&s.DumpViewers, v) },
+			func(s *Server) string { return strconv.Itoa(s.DumpViewers) }},
 		{"max-viewers", "maximum concurrent viewers across all streams (0 = unlimited)", "int",
 			func(s *Server, v string) error { return parseInt(&s.MaxViewers, v) },
 			func(s *Server) string { return strconv.Itoa(s.MaxViewers) }},
@@ -316,6 +321,9 @@ func (s Server) Validate() error {
 	}
 	if s.ICEUDPPort < 0 || s.ICEUDPPort > 65535 {
 		errs = append(errs, fmt.Errorf("invalid ice-udp-port %d: must be 0-65535", s.ICEUDPPort))
+	}
+	if s.DumpViewers < 0 {
+		errs = append(errs, fmt.Errorf("invalid dump-viewers %d: must be 0 or more", s.DumpViewers))
 	}
 	if s.MaxViewers < 0 {
 		errs = append(errs, fmt.Errorf("invalid max-viewers %d: must be 0 (unlimited) or more", s.MaxViewers))

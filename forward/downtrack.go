@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -51,6 +52,8 @@ type DownTrack struct {
 	ast     [3]byte
 	nackBuf []byte
 	nackPkt rtp.Packet
+	tap     atomic.Pointer[Tap]
+	tapBuf  [1600]byte
 
 	stats DownStats
 }
@@ -279,7 +282,26 @@ func (d *DownTrack) send(p *rtp.Packet, seq uint16, ts uint32, now time.Time) er
 		}
 	}
 	_, err := d.writer.WriteRTP(h, p.Payload)
+	if tap := d.tap.Load(); tap != nil && err == nil {
+		if n, merr := rtp.MarshalPacketTo(d.tapBuf[:], h, p.Payload); merr == nil {
+			(*tap)(now, d.tapBuf[:n])
+		}
+	}
 	return err
+}
+
+// Tap receives each packet exactly as sent to the viewer (after rewriting,
+// before encryption), for the viewer-leg capture. The slice is only valid
+// during the call.
+type Tap func(at time.Time, pkt []byte)
+
+// SetTap starts (or, with nil, stops) copying sent packets to tap.
+func (d *DownTrack) SetTap(tap Tap) {
+	if tap == nil {
+		d.tap.Store(nil)
+		return
+	}
+	d.tap.Store(&tap)
 }
 
 // HandleRTCP processes the RTCP a viewer sent about this track: NACKs are

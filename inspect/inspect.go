@@ -175,7 +175,7 @@ func analyzeFile(path string, fn func(*dump.Reader, dump.Packet)) (File, error) 
 	}
 	r, err := dump.Open(path)
 	if err != nil {
-		return f, fmt.Errorf("%s: %w", path, err)
+		return f, err // names the file already
 	}
 	defer r.Close()
 	for {

@@ -29,6 +29,8 @@ type stream struct {
 	viewers   map[string]*viewer
 
 	video, audio  rateMeter
+	nextNum       int // numbers viewers as they join
+	captured      int // viewers captured automatically (--dump-viewers)
 	frames        uint64
 	framesAt      time.Time
 	fps           atomic.Uint64 // float64 bits
@@ -56,13 +58,16 @@ type publisher struct {
 
 // viewer is one WHEP session.
 type viewer struct {
-	id     string
-	remote string
-	since  time.Time
-	pc     *webrtc.PeerConnection
-	fv     *forward.Viewer
-	clock  forward.SRClock
-	state  atomic.Value // string: "connecting", "connected"
+	id      string // secret: it is the capability in the session URL
+	num     int    // per-stream number, safe for logs and file names
+	remote  string
+	since   time.Time
+	pc      *webrtc.PeerConnection
+	fv      *forward.Viewer
+	clock   forward.SRClock
+	state   atomic.Value // string: "connecting", "connected"
+	capture atomic.Pointer[dump.Writer]
+	meter   rateMeter
 
 	closeOnce sync.Once
 }
@@ -88,7 +93,7 @@ func (st *stream) setPublisher(p *publisher) {
 	st.liveSince = time.Now()
 	st.mu.Unlock()
 	if old != nil {
-		st.srv.log.Info("publisher replaced", "stream", st.name, "old", old.id, "new", p.id)
+		st.srv.log.Info("publisher replaced", "stream", st.name, "old", short(old.id), "new", short(p.id))
 		st.closePublisher(old)
 	}
 }
@@ -146,7 +151,7 @@ func (st *stream) endPublisher(p *publisher) {
 	st.mu.Lock()
 	if st.pub == p {
 		st.pub = nil
-		st.srv.log.Info("stream offline", "stream", st.name, "session", p.id)
+		st.srv.log.Info("stream offline", "stream", st.name, "session", short(p.id))
 	}
 	st.mu.Unlock()
 	st.closePublisher(p)
@@ -165,6 +170,8 @@ func (st *stream) publisherByID(id string) *publisher {
 
 func (st *stream) addViewer(v *viewer) {
 	st.mu.Lock()
+	st.nextNum++
+	v.num = st.nextNum
 	st.viewers[v.id] = v
 	st.mu.Unlock()
 	st.fwd.AddViewer(v.fv)
@@ -188,12 +195,25 @@ func (st *stream) removeViewer(v *viewer, reason string) {
 		}
 		st.mu.Unlock()
 		st.fwd.RemoveViewer(v.fv)
+		st.srv.stopCapture(st, v)
 		_ = v.pc.Close()
 		st.srv.viewers.Add(-1)
 		st.srv.metrics.viewerLeft(st.name)
-		st.srv.log.Info("viewer left", "stream", st.name, "viewer", v.id, "reason", reason)
+		st.srv.log.Info("viewer left", "stream", st.name, "viewer", v.num, "reason", reason)
 		st.srv.forget(st)
 	})
+}
+
+// autoCapture reports whether the next connected viewer is among the first
+// n of the stream to be captured (--dump-viewers).
+func (st *stream) autoCapture(n int) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.captured >= n {
+		return false
+	}
+	st.captured++
+	return true
 }
 
 // idle reports whether nothing uses the stream any more.
@@ -257,13 +277,21 @@ func (st *stream) tick(now time.Time) {
 			continue
 		}
 		var pkts []rtcp.Packet
+		var bytes uint64
 		for _, d := range v.downTracks() {
 			if sr := d.SenderReport(now, &v.clock); sr != nil {
 				pkts = append(pkts, sr)
 			}
+			bytes += d.Stats().Bytes
 		}
+		v.meter.sample(bytes, now)
 		if len(pkts) > 0 {
 			_ = v.pc.WriteRTCP(pkts)
+			if v.capture.Load() != nil {
+				if b, err := rtcp.Marshal(pkts); err == nil {
+					captureRTCP(v, dump.ToPeer, b)
+				}
+			}
 		}
 	}
 }
@@ -318,4 +346,13 @@ func (st *stream) status(admin bool) status.Stream {
 	out.Video = trackStatus(video, &st.video, math.Float64frombits(st.fps.Load()))
 	out.Audio = trackStatus(audio, &st.audio, 0)
 	return out
+}
+
+// short is a session id cut to a log-safe prefix: the full id is the
+// capability that ends the session (DELETE on its URL).
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
 }

@@ -108,7 +108,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			v.fv.Audio = dt
 		}
-		go readViewerRTCP(sender, dt, &v.clock)
+		go readViewerRTCP(v, func(b []byte) (int, error) { n, _, err := sender.Read(b); return n, err }, dt)
 	}
 	answer, err := finishAnswer(r.Context(), pc)
 	if err != nil {
@@ -134,7 +134,12 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		case webrtc.PeerConnectionStateConnected:
 			if v.state.Swap("connected") != "connected" {
 				s.metrics.join.Observe(time.Since(start).Seconds())
-				s.log.Debug("viewer connected", "stream", name, "viewer", v.id, "after", time.Since(start))
+				s.log.Debug("viewer connected", "stream", name, "viewer", v.num, "after", time.Since(start))
+				if st.autoCapture(s.cfg.DumpViewers) {
+					if _, err := s.startCapture(st, v); err != nil {
+						s.log.Warn("viewer capture failed; streaming continues", "stream", name, "viewer", v.num, "err", err)
+					}
+				}
 			}
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			st.removeViewer(v, "connection "+state.String())
@@ -143,7 +148,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	reserved = false
 	st.addViewer(v)
 	s.metrics.viewerJoined(name)
-	s.log.Info("viewer joined", "stream", name, "viewer", v.id, "remote", r.RemoteAddr)
+	s.log.Info("viewer joined", "stream", name, "viewer", v.num, "remote", r.RemoteAddr)
 	time.AfterFunc(s.reap, func() {
 		if v.state.Load() != "connected" {
 			st.removeViewer(v, "ICE/DTLS did not complete within "+s.reap.String())
@@ -193,16 +198,4 @@ func (s *Server) handleWHEPDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	st.removeViewer(v, "DELETE")
 	w.WriteHeader(http.StatusOK)
-}
-
-// readViewerRTCP feeds a viewer's RTCP (NACK, PLI, receiver reports) to its
-// down track until the connection closes.
-func readViewerRTCP(sender *webrtc.RTPSender, dt *forward.DownTrack, clock *forward.SRClock) {
-	for {
-		pkts, _, err := sender.ReadRTCP()
-		if err != nil {
-			return
-		}
-		dt.HandleRTCP(pkts, clock)
-	}
 }

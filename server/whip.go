@@ -59,7 +59,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	p.pc = pc
 	pc.OnTrack(func(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) { s.ingestTrack(st, p, tr, rc) })
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
-		s.log.Debug("publisher state", "stream", name, "session", p.id, "state", state.String())
+		s.log.Debug("publisher state", "stream", name, "session", short(p.id), "state", state.String())
 		switch state {
 		case webrtc.PeerConnectionStateConnected:
 			s.startDump(st, p, tap)
@@ -76,7 +76,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.setPublisher(p)
-	s.log.Info("publisher connected", "stream", name, "session", p.id, "remote", r.RemoteAddr)
+	s.log.Info("publisher connected", "stream", name, "session", short(p.id), "remote", r.RemoteAddr)
 	s.iceLinks(w)
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/api/whip/"+name+"/"+p.id)
@@ -174,7 +174,7 @@ func (s *Server) ingestTrack(st *stream, p *publisher, tr *webrtc.TrackRemote, r
 	if !st.addTrack(p, t) {
 		return
 	}
-	s.log.Info("ingest track", "stream", st.name, "session", p.id, "kind", tr.Kind().String(),
+	s.log.Info("ingest track", "stream", st.name, "session", short(p.id), "kind", tr.Kind().String(),
 		"codec", tr.Codec().MimeType, "ssrc", ssrc)
 	go func() {
 		for {

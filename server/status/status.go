@@ -52,3 +52,23 @@ type Session struct {
 	State   string    `json:"state"`
 	Problem string    `json:"problem,omitempty"`
 }
+
+// Viewer is one viewer session as the admin API and the console show it.
+type Viewer struct {
+	ID          string    `json:"id"`
+	Num         int       `json:"num"` // per-stream number, also used in capture file names
+	Remote      string    `json:"remote"`
+	Since       time.Time `json:"since"`
+	State       string    `json:"state"`
+	VideoCodec  string    `json:"video_codec,omitempty"`
+	AudioCodec  string    `json:"audio_codec,omitempty"`
+	Packets     uint64    `json:"packets"`
+	Bytes       uint64    `json:"bytes"`
+	BitrateBPS  int64     `json:"bitrate_bps"`
+	RTTMS       float64   `json:"rtt_ms"`
+	LossPercent float64   `json:"loss_percent"` // from the viewer's latest receiver report (video)
+	NACKs       uint64    `json:"nacks"`
+	PLIs        uint64    `json:"plis"`
+	Problem     string    `json:"problem,omitempty"` // e.g. codec mismatch
+	Capture     string    `json:"capture,omitempty"` // current capture segment when the leg is captured
+}
