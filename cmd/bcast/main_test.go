@@ -198,8 +198,9 @@ func TestPublishAndWatchFiles(t *testing.T) {
 	bin := buildBinary(t)
 	port := freePort(t, "tcp")
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	dumps := t.TempDir()
 	srv := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ice-udp-port", "0",
-		"--publish-token", "tok", "--dump-dir", t.TempDir())
+		"--publish-token", "tok", "--dump-dir", dumps)
 	srv.Env = append(os.Environ(), "BCAST_NO_TUI=1")
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -242,6 +243,34 @@ func TestPublishAndWatchFiles(t *testing.T) {
 	}
 	if out, err := exec.Command("ffmpeg", "-v", "error", "-i", video, "-f", "null", "-").CombinedOutput(); err != nil || len(out) > 0 {
 		t.Fatalf("ffmpeg decode of the watched video: %v %s", err, out)
+	}
+
+	// The publisher's packets are in the dump, and the dump tools read it.
+	out, err := exec.Command(bin, "dump", "ls", dumps).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ingest") || !strings.Contains(string(out), ".pcapng") {
+		t.Fatalf("dump ls: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "dump", "info", "--json", dumps).Output()
+	if err != nil {
+		t.Fatalf("dump info: %v", err)
+	}
+	var info struct {
+		Streams []struct {
+			Codec   string `json:"codec"`
+			Packets uint64 `json:"packets"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatalf("dump info JSON: %v\n%s", err, out)
+	}
+	codecs := map[string]bool{}
+	for _, s := range info.Streams {
+		if s.Packets > 0 {
+			codecs[s.Codec] = true
+		}
+	}
+	if !codecs["VP8"] || !codecs["opus"] {
+		t.Fatalf("dump info streams %+v, want VP8 and opus", info.Streams)
 	}
 }
 
