@@ -99,13 +99,22 @@ func (st *stream) setPublisher(p *publisher) {
 }
 
 // addTrack registers an ingest track of p and routes it to viewers if p is
-// still the stream's publisher. It reports false when p was replaced or
-// closed meanwhile (the caller then stops reading).
-func (st *stream) addTrack(p *publisher, t *forward.Track) bool {
+// still the stream's publisher. It returns why not otherwise ("" when
+// routed); the caller then does not forward the track.
+func (st *stream) addTrack(p *publisher, t *forward.Track) (reason string) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return false
+		return "session closed"
+	}
+	for _, x := range p.tracks {
+		if x.Kind() == t.Kind() {
+			// A second track of one kind is a simulcast layer (or a second
+			// camera): viewers get one, so keep the first rather than
+			// switching them back and forth.
+			p.mu.Unlock()
+			return "extra " + t.Kind().String() + " track (simulcast layers are not forwarded; publish one layer)"
+		}
 	}
 	p.tracks = append(p.tracks, t)
 	p.mu.Unlock()
@@ -113,10 +122,10 @@ func (st *stream) addTrack(p *publisher, t *forward.Track) bool {
 	current := st.pub == p
 	st.mu.Unlock()
 	if !current {
-		return false
+		return "session replaced"
 	}
 	st.fwd.SetTrack(t)
-	return true
+	return ""
 }
 
 // closePublisher ends p and unroutes its tracks (unless a newer publisher

@@ -171,7 +171,9 @@ func (s *Server) ingestTrack(st *stream, p *publisher, tr *webrtc.TrackRemote, r
 	t := forward.NewTrack(info, func() {
 		_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	})
-	if !st.addTrack(p, t) {
+	if reason := st.addTrack(p, t); reason != "" {
+		s.log.Warn("ingest track not forwarded", "stream", st.name, "kind", tr.Kind().String(), "rid", tr.RID(), "reason", reason)
+		drain(tr)
 		return
 	}
 	s.log.Info("ingest track", "stream", st.name, "session", short(p.id), "kind", tr.Kind().String(),
@@ -200,5 +202,16 @@ func (s *Server) ingestTrack(st *stream, p *publisher, tr *webrtc.TrackRemote, r
 			continue
 		}
 		t.Write(&pkt, buf[:n])
+	}
+}
+
+// drain reads and discards a track nobody forwards, so pion's buffers do not
+// fill and stall the connection's other tracks.
+func drain(tr *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := tr.Read(buf); err != nil {
+			return
+		}
 	}
 }
