@@ -40,6 +40,7 @@ type counters struct {
 	framesUndecodable atomic.Uint64 // complete, but after a loss and before the next keyframe
 	freezes           atomic.Uint64
 	longestFreeze     atomic.Int64 // nanoseconds
+	longestGap        atomic.Int64 // nanoseconds between two rendered frames, freezes or not
 
 	// Moments in nanoseconds since the run started; 0 until they happen.
 	firstPacket   atomic.Int64
@@ -303,10 +304,24 @@ func (t *frameTracker) deliver(now time.Duration) {
 		t.keyWanted = true
 		return
 	}
-	if t.rendered && now-t.lastRender > freezeGap {
-		t.freeze(now - t.lastRender)
+	if t.rendered {
+		gap := now - t.lastRender
+		if gap > freezeGap {
+			t.freeze(gap)
+		}
+		storeMax(&t.stats.longestGap, int64(gap))
 	}
 	t.rendered, t.lastRender = true, now
+}
+
+// storeMax raises v to x.
+func storeMax(v *atomic.Int64, x int64) {
+	for {
+		old := v.Load()
+		if x <= old || v.CompareAndSwap(old, x) {
+			return
+		}
+	}
 }
 
 // lose gives up the frame at scan (timestamp ts, if known). Gaps inside a
@@ -341,18 +356,17 @@ func (t *frameTracker) pliDue(now time.Duration) bool {
 
 func (t *frameTracker) freeze(d time.Duration) {
 	t.stats.freezes.Add(1)
-	for {
-		old := t.stats.longestFreeze.Load()
-		if int64(d) <= old || t.stats.longestFreeze.CompareAndSwap(old, int64(d)) {
-			return
-		}
-	}
+	storeMax(&t.stats.longestFreeze, int64(d))
 }
 
 // finish ends the track at now: a picture that has not changed for longer
 // than freezeGap at the end is a freeze too.
 func (t *frameTracker) finish(now time.Duration) {
-	if t.rendered && now-t.lastRender > freezeGap {
+	if !t.rendered {
+		return
+	}
+	if now-t.lastRender > freezeGap {
 		t.freeze(now - t.lastRender)
 	}
+	storeMax(&t.stats.longestGap, int64(now-t.lastRender))
 }

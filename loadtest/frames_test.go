@@ -218,6 +218,12 @@ func TestFrameTracker(t *testing.T) {
 			if tt.want.complete > tt.want.undecodable && c.firstKeyframe.Load() == 0 {
 				t.Error("first keyframe not recorded")
 			}
+			// The longest gap between rendered frames (or to the end)
+			// covers every freeze, and exists once two frames rendered.
+			if gap := c.longestGap.Load(); gap > 0 && gap < c.longestFreeze.Load() && !tt.want.waiting ||
+				tt.want.complete-tt.want.undecodable >= 2 && gap == 0 {
+				t.Errorf("longest gap %v with longest freeze %v", time.Duration(gap), time.Duration(c.longestFreeze.Load()))
+			}
 		})
 	}
 }

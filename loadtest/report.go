@@ -48,7 +48,10 @@ type Report struct {
 	PLIs            Dist `json:"plis"`
 	Freezes         Dist `json:"freezes"`
 	LongestFreezeMS Dist `json:"longest_freeze_ms"`
-	BitrateKbps     Dist `json:"bitrate_kbps"`
+	// MaxFrameGapMS is each viewer's longest pause between two decodable
+	// frames, freezes or not: a 200 ms hiccup shows here.
+	MaxFrameGapMS Dist `json:"max_frame_gap_ms"`
+	BitrateKbps   Dist `json:"bitrate_kbps"`
 
 	Totals Totals `json:"totals"`
 }
@@ -125,7 +128,7 @@ func (r *runner) report(end time.Duration) *Report {
 		RampS:    r.cfg.Ramp.Seconds(),
 		ElapsedS: end.Seconds(),
 	}
-	var post, conn, first, key, startup, loss, nacks, plis, freezes, longest, rate []float64
+	var post, conn, first, key, startup, loss, nacks, plis, freezes, longest, gaps, rate []float64
 	for _, v := range r.viewers {
 		switch {
 		case v.failure != "":
@@ -173,6 +176,7 @@ func (r *runner) report(end time.Duration) *Report {
 		fr, lf := c.freezes.Load(), ms(time.Duration(c.longestFreeze.Load()))
 		freezes = append(freezes, float64(fr))
 		longest = append(longest, lf)
+		gaps = append(gaps, ms(time.Duration(c.longestGap.Load())))
 		bytes := c.bytes.Load()
 		kbps := 0.0
 		if d := end - firstPacket; d > 0 {
@@ -202,6 +206,7 @@ func (r *runner) report(end time.Duration) *Report {
 	rep.FirstPacketMS, rep.FirstKeyframeMS, rep.StartupMS = newDist(first), newDist(key), newDist(startup)
 	rep.LossPct, rep.NACKs, rep.PLIs = newDist(loss), newDist(nacks), newDist(plis)
 	rep.Freezes, rep.LongestFreezeMS, rep.BitrateKbps = newDist(freezes), newDist(longest), newDist(rate)
+	rep.MaxFrameGapMS = newDist(gaps)
 	return rep
 }
 
@@ -245,6 +250,7 @@ func (r *Report) WriteText(w io.Writer) {
 		{"PLIs", r.PLIs, 0},
 		{"freezes", r.Freezes, 0},
 		{"longest freeze ms", r.LongestFreezeMS, 0},
+		{"max frame gap ms", r.MaxFrameGapMS, 0},
 		{"kbit/s", r.BitrateKbps, 0},
 	} {
 		d, p := row.d, row.prec
