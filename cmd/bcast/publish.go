@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
-	"time"
 
-	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/spf13/cobra"
 
 	"github.com/bcastdev/bcast/client"
@@ -72,106 +68,7 @@ func runPublish(ctx context.Context, log *slog.Logger, url, token string, files 
 		sources = append(sources, src)
 	}
 
-	api, err := client.NewAPI(log)
-	if err != nil {
-		return err
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return fmt.Errorf("peer connection: %w", err)
-	}
-	defer pc.Close()
-	tracks := make([]*webrtc.TrackLocalStaticSample, len(sources))
-	for i, src := range sources {
-		kind := "audio"
-		if src.Channels() == 0 {
-			kind = "video"
-		}
-		capability := webrtc.RTPCodecCapability{MimeType: src.MimeType(), ClockRate: src.ClockRate(), Channels: src.Channels()}
-		if src.MimeType() == webrtc.MimeTypeH264 {
-			capability.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
-		}
-		tr, err := webrtc.NewTrackLocalStaticSample(capability, kind, "bcast-publish")
-		if err != nil {
-			return fmt.Errorf("track for %s: %w", files[i], err)
-		}
-		tx, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return fmt.Errorf("transceiver for %s: %w", files[i], err)
-		}
-		go func() { // RTCP must be read for NACK/PLI handling to run
-			for {
-				if _, _, err := tx.Sender().ReadRTCP(); err != nil {
-					return
-				}
-			}
-		}()
-		tracks[i] = tr
-	}
-	connected := make(chan struct{})
-	failed := make(chan struct{})
-	var once sync.Once
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		switch s {
-		case webrtc.PeerConnectionStateConnected:
-			once.Do(func() { close(connected) })
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			select {
-			case <-failed:
-			default:
-				close(failed)
-			}
-		}
-	})
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	sess, err := client.Signal(sctx, nil, url, token, pc)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer func() { _ = sess.Close(context.Background()) }()
-	select {
-	case <-connected:
-	case <-failed:
-		return errors.New("connection to the server failed (ICE/DTLS)")
-	case <-time.After(15 * time.Second):
-		return errors.New("connection to the server did not complete within 15 s (is the ICE UDP port reachable?)")
-	case <-ctx.Done():
-		return nil
-	}
-	log.Info("publishing", "url", url, "session", sess.Location, "files", files)
-
-	ctx, cancel = context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-failed:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	var wg sync.WaitGroup
-	errs := make([]error, len(sources))
-	for i, src := range sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = media.Pace(ctx, src, func(s media.Sample) error {
-				return tracks[i].WriteSample(pionmedia.Sample{Data: s.Data, Duration: s.Duration})
-			})
-		}()
-	}
-	wg.Wait()
-	select {
-	case <-failed:
-		return errors.New("connection to the server was lost")
-	default:
-	}
-	if err := errors.Join(errs...); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	log.Info("finished publishing")
-	return nil
+	return client.Publish(ctx, log, url, token, sources)
 }
 
 func kindName(video bool) string {

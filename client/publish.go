@@ -1,0 +1,126 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	pionmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/bcastdev/bcast/media"
+)
+
+// Publish sends the sources (at most one video and one audio) to a WHIP
+// endpoint in real time until they end or ctx is done, then ends the
+// session with DELETE. Keyframe requests cannot be honoured by files: the
+// receiver waits for the next keyframe in the source.
+func Publish(ctx context.Context, log *slog.Logger, url, token string, sources []media.Source) error {
+	codecs := make([]string, len(sources))
+	for i, s := range sources {
+		codecs[i] = s.MimeType()
+	}
+	api, err := NewAPI(log)
+	if err != nil {
+		return err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return fmt.Errorf("peer connection: %w", err)
+	}
+	defer pc.Close()
+	tracks := make([]*webrtc.TrackLocalStaticSample, len(sources))
+	for i, src := range sources {
+		kind := "audio"
+		if src.Channels() == 0 {
+			kind = "video"
+		}
+		capability := webrtc.RTPCodecCapability{MimeType: src.MimeType(), ClockRate: src.ClockRate(), Channels: src.Channels()}
+		if src.MimeType() == webrtc.MimeTypeH264 {
+			capability.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+		}
+		tr, err := webrtc.NewTrackLocalStaticSample(capability, kind, "bcast-publish")
+		if err != nil {
+			return fmt.Errorf("track for %s: %w", sources[i].MimeType(), err)
+		}
+		tx, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			return fmt.Errorf("transceiver for %s: %w", sources[i].MimeType(), err)
+		}
+		go func() { // RTCP must be read for NACK/PLI handling to run
+			for {
+				if _, _, err := tx.Sender().ReadRTCP(); err != nil {
+					return
+				}
+			}
+		}()
+		tracks[i] = tr
+	}
+	connected := make(chan struct{})
+	failed := make(chan struct{})
+	var once sync.Once
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			once.Do(func() { close(connected) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			select {
+			case <-failed:
+			default:
+				close(failed)
+			}
+		}
+	})
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sess, err := Signal(sctx, nil, url, token, pc)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sess.Close(context.Background()) }()
+	select {
+	case <-connected:
+	case <-failed:
+		return errors.New("connection to the server failed (ICE/DTLS)")
+	case <-time.After(15 * time.Second):
+		return errors.New("connection to the server did not complete within 15 s (is the ICE UDP port reachable?)")
+	case <-ctx.Done():
+		return nil
+	}
+	log.Info("publishing", "url", url, "session", sess.Location, "codecs", codecs)
+
+	ctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-failed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make([]error, len(sources))
+	for i, src := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = media.Pace(ctx, src, func(s media.Sample) error {
+				return tracks[i].WriteSample(pionmedia.Sample{Data: s.Data, Duration: s.Duration})
+			})
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-failed:
+		return errors.New("connection to the server was lost")
+	default:
+	}
+	if err := errors.Join(errs...); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("finished publishing")
+	return nil
+}
