@@ -59,40 +59,14 @@ func Publish(ctx context.Context, log *slog.Logger, url, token string, sources [
 		}()
 		tracks[i] = tr
 	}
-	connected := make(chan struct{})
-	failed := make(chan struct{})
-	var once sync.Once
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		switch s {
-		case webrtc.PeerConnectionStateConnected:
-			once.Do(func() { close(connected) })
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			select {
-			case <-failed:
-			default:
-				close(failed)
-			}
-		}
-	})
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	sess, err := Signal(sctx, nil, url, token, pc)
-	cancel()
-	if err != nil {
+	sess, failed, err := connect(ctx, pc, url, token)
+	if err != nil || sess == nil {
 		return err
 	}
 	defer func() { _ = sess.Close(context.Background()) }()
-	select {
-	case <-connected:
-	case <-failed:
-		return errors.New("connection to the server failed (ICE/DTLS)")
-	case <-time.After(15 * time.Second):
-		return errors.New("connection to the server did not complete within 15 s (is the ICE UDP port reachable?)")
-	case <-ctx.Done():
-		return nil
-	}
 	log.Info("publishing", "url", url, "session", sess.Location, "codecs", codecs)
 
-	ctx, cancel = context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
@@ -123,4 +97,41 @@ func Publish(ctx context.Context, log *slog.Logger, url, token string, sources [
 	}
 	log.Info("finished publishing")
 	return nil
+}
+
+// connect signals pc to a WHIP endpoint and waits until media can flow. The
+// returned channel closes when the connection later fails. A nil session
+// with a nil error means ctx ended first.
+func connect(ctx context.Context, pc *webrtc.PeerConnection, url, token string) (*Session, <-chan struct{}, error) {
+	connected := make(chan struct{})
+	failed := make(chan struct{})
+	var connOnce, failOnce sync.Once
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			connOnce.Do(func() { close(connected) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			failOnce.Do(func() { close(failed) })
+		}
+	})
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sess, err := Signal(sctx, nil, url, token, pc)
+	cancel()
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*Session, <-chan struct{}, error) {
+		_ = sess.Close(context.Background())
+		return nil, nil, err
+	}
+	select {
+	case <-connected:
+		return sess, failed, nil
+	case <-failed:
+		return fail(errors.New("connection to the server failed (ICE/DTLS)"))
+	case <-time.After(15 * time.Second):
+		return fail(errors.New("connection to the server did not complete within 15 s (is the ICE UDP port reachable?)"))
+	case <-ctx.Done():
+		return fail(nil)
+	}
 }

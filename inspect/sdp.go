@@ -65,3 +65,20 @@ var staticPT = map[uint8]PayloadType{
 	26: {Name: "JPEG", ClockRate: 90000, Kind: "video"},
 	34: {Name: "H263", ClockRate: 90000, Kind: "video"},
 }
+
+// Fmtp returns the a=fmtp parameters of payload type pt in an SDP, or "".
+func Fmtp(desc string, pt uint8) string {
+	var d sdp.SessionDescription
+	if d.UnmarshalString(desc) != nil {
+		return ""
+	}
+	prefix := strconv.Itoa(int(pt)) + " "
+	for _, m := range d.MediaDescriptions {
+		for _, a := range m.Attributes {
+			if a.Key == "fmtp" && strings.HasPrefix(a.Value, prefix) {
+				return strings.TrimPrefix(a.Value, prefix)
+			}
+		}
+	}
+	return ""
+}

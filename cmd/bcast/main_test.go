@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,26 @@ func TestPublishAndWatchFiles(t *testing.T) {
 	}
 	if !codecs["VP8"] || !codecs["opus"] {
 		t.Fatalf("dump info streams %+v, want VP8 and opus", info.Streams)
+	}
+
+	// The dump re-published as another stream plays again.
+	_ = pub.Process.Signal(os.Interrupt)
+	_ = pub.Wait()
+	re := exec.Command(bin, "publish", "--url", base+"/api/whip/again", "--token", "tok", "--loop", filepath.Join(dumps, "f"))
+	if err := re.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = re.Process.Signal(os.Interrupt); _ = re.Wait() })
+	again := filepath.Join(dir, "again.ivf")
+	if b, err := exec.Command(bin, "watch", base+"/api/whep/again", "-o", again, "--seconds", "4").CombinedOutput(); err != nil {
+		t.Fatalf("watch the re-published dump: %v\n%s", err, b)
+	}
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-i", again, "-f", "null", "-").CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("ffmpeg decode of the re-published dump: %v %s", err, out)
+	}
+	out, err = exec.Command("ffprobe", "-v", "error", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", again).CombinedOutput()
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(out))); err != nil || n < 30 {
+		t.Fatalf("re-published dump: %q packets watched (%v), want at least 30", out, err)
 	}
 }
 
