@@ -160,8 +160,12 @@ func PublishCapture(ctx context.Context, log *slog.Logger, url, token string, fi
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}
-		if err != nil || !loop {
+		if err != nil {
 			return err
+		}
+		if !loop {
+			time.Sleep(tailDelay) // let the last packets arrive before DELETE
+			return nil
 		}
 	}
 }

@@ -95,9 +95,19 @@ func Publish(ctx context.Context, log *slog.Logger, url, token string, sources [
 	if err := errors.Join(errs...); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	// Packets written last may still be on their way: give them a moment
+	// before DELETE tears the session down on the server.
+	select {
+	case <-time.After(tailDelay):
+	case <-ctx.Done():
+	}
 	log.Info("finished publishing")
 	return nil
 }
+
+// tailDelay is how long a finished publisher keeps its session open so the
+// last packets reach the server (and its dump) before DELETE.
+const tailDelay = 500 * time.Millisecond
 
 // connect signals pc to a WHIP endpoint and waits until media can flow. The
 // returned channel closes when the connection later fails. A nil session
