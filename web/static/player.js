@@ -75,9 +75,14 @@ function refreshState() {
   if (!c || c.closed || !session || session.name !== c.name) return;
   const flowing = c.lastMediaAt > 0 && performance.now() - c.lastMediaAt < FLOW_TIMEOUT_MS;
   const info = streamsByName.get(c.name);
+  const pcState = c.pc.connectionState;
   if (flowing) {
     c.mediaSeen = true;
     setState('playing', '');
+  } else if (pcState === 'disconnected' || pcState === 'failed') {
+    // No media and the transport is down: say so during the grace period
+    // before the session is torn down and redone.
+    setState('reconnecting', 'Connection lost, reconnecting…');
   } else if (streamsLoaded && !info?.live) {
     // The WHEP session stays open; the server starts sending when the
     // streamer goes live.
@@ -517,7 +522,7 @@ function onURLChange() {
 
 function updateControls() {
   const muted = el.video.muted;
-  el.unmute.hidden = !muted || !selected;
+  el.unmute.hidden = !muted || !selected || ['idle', 'error', 'unsupported'].includes(window.bcastState);
   el.mute.textContent = muted ? 'Unmute' : 'Mute';
   el.mute.disabled = !selected;
   el.fullscreen.disabled = !selected;
