@@ -370,4 +370,25 @@ func TestPublishDumpReplay(t *testing.T) {
 		!strings.Contains(string(b), "V_VP8") || !strings.Contains(string(b), "A_OPUS") {
 		t.Fatalf("mkvinfo: %v\n%s", err, b)
 	}
+
+	// H.264 takes the same path.
+	if out, err := exec.Command(bin, "publish", "--url", base+"/api/whip/rec264", "--token", "tok",
+		"../../server/testdata/clip.h264").CombinedOutput(); err != nil {
+		t.Fatalf("publish H.264: %v\n%s", err, out)
+	}
+	h264 := filepath.Join(dir, "rec.h264")
+	if b, err := exec.Command(bin, "replay", "-o", h264, filepath.Join(dumps, "rec264")).CombinedOutput(); err != nil {
+		t.Fatalf("replay -o rec.h264: %v\n%s", err, b)
+	}
+	if b, err := exec.Command("ffmpeg", "-v", "error", "-i", h264, "-f", "null", "-").CombinedOutput(); err != nil || len(b) > 0 {
+		t.Fatalf("ffmpeg decode of rec.h264: %v %s", err, b)
+	}
+	countFrames := func(path string) int {
+		out, _ := exec.Command("ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path).CombinedOutput()
+		n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+		return n
+	}
+	if got, want := countFrames(h264), countFrames("../../server/testdata/clip.h264"); got != want || want == 0 {
+		t.Errorf("replayed H.264 has %d frames, the source %d", got, want)
+	}
 }
