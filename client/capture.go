@@ -122,17 +122,9 @@ func PublishCapture(ctx context.Context, log *slog.Logger, url, token string, fi
 		if err != nil {
 			return fmt.Errorf("track: %w", err)
 		}
-		tx, err := pc.AddTransceiverFromTrack(local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return fmt.Errorf("transceiver: %w", err)
+		if err := addSender(pc, local); err != nil {
+			return err
 		}
-		go func() {
-			for {
-				if _, _, err := tx.Sender().ReadRTCP(); err != nil {
-					return
-				}
-			}
-		}()
 		locals[i] = local
 	}
 	sess, failed, err := connect(ctx, pc, url, token)

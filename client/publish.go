@@ -46,17 +46,9 @@ func Publish(ctx context.Context, log *slog.Logger, url, token string, sources [
 		if err != nil {
 			return fmt.Errorf("track for %s: %w", sources[i].MimeType(), err)
 		}
-		tx, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return fmt.Errorf("transceiver for %s: %w", sources[i].MimeType(), err)
+		if err := addSender(pc, tr); err != nil {
+			return fmt.Errorf("%s: %w", sources[i].MimeType(), err)
 		}
-		go func() { // RTCP must be read for NACK/PLI handling to run
-			for {
-				if _, _, err := tx.Sender().ReadRTCP(); err != nil {
-					return
-				}
-			}
-		}()
 		tracks[i] = tr
 	}
 	sess, failed, err := connect(ctx, pc, url, token)
@@ -102,6 +94,23 @@ func Publish(ctx context.Context, log *slog.Logger, url, token string, sources [
 	case <-ctx.Done():
 	}
 	log.Info("finished publishing")
+	return nil
+}
+
+// addSender adds track as a sendonly transceiver and reads its RTCP, which
+// pion's NACK responder and report interceptors need to run.
+func addSender(pc *webrtc.PeerConnection, track webrtc.TrackLocal) error {
+	tx, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("transceiver: %w", err)
+	}
+	go func() {
+		for {
+			if _, _, err := tx.Sender().ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
 	return nil
 }
 
