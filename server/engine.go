@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/codec"
+	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/pionlog"
 )
 
@@ -135,7 +136,7 @@ func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) 
 // ingestAPI builds the API of one publisher connection. Publishers are few,
 // so each gets its own interceptor registry whose first interceptor is the
 // dump tap of that session.
-func (tr *transport) ingestAPI(tap *dumpTap) (*webrtc.API, error) {
+func (tr *transport) ingestAPI(tap *dump.Tap) (*webrtc.API, error) {
 	se := tr.se
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {

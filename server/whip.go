@@ -12,6 +12,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/forward"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := s.getStream(name, true)
 	p := &publisher{id: newID(), remote: r.RemoteAddr, since: time.Now()}
-	tap := &dumpTap{}
+	tap := &dump.Tap{}
 	api, err := s.tr.ingestAPI(tap)
 	if err != nil {
 		s.forget(st)
