@@ -13,8 +13,9 @@ import (
 
 // NewAPI returns a pion API that behaves like a browser peer: default
 // codecs, NACK generation and response, RTCP reports, TWCC, and the common
-// media-level header extensions.
-func NewAPI(log *slog.Logger) (*webrtc.API, error) {
+// media-level header extensions. Interceptors in first run before those
+// (closest to the network), e.g. a dump.Tap.
+func NewAPI(log *slog.Logger, first ...interceptor.Factory) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("codecs: %w", err)
@@ -32,6 +33,9 @@ func NewAPI(log *slog.Logger) (*webrtc.API, error) {
 		}
 	}
 	ir := &interceptor.Registry{}
+	for _, f := range first {
+		ir.Add(f)
+	}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("interceptors: %w", err)
 	}

@@ -5,17 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/h264writer"
 	"github.com/pion/webrtc/v4/pkg/media/ivfwriter"
 	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
+
+	"github.com/bcastdev/bcast/dump"
 )
 
 // rtpSink is what the pion media writers have in common.
@@ -55,15 +61,31 @@ type watchStats struct {
 }
 
 // Watch joins a WHEP endpoint as a viewer, prints receive statistics to w
-// every second and, when out is set, saves the received video (.ivf for
-// VP8/VP9/AV1, .h264) or audio (.ogg/.opus) until ctx is done.
+// every second and, when out is set, saves what arrives until ctx is done:
+// .pcapng records the whole leg exactly as received (decrypted RTP and RTCP
+// both ways, with the session's SDP, like the server's dumps) — the
+// viewer-side evidence for `bcast diagnose`; .ivf (VP8/VP9/AV1), .h264 or
+// .ogg/.opus save one track's media.
 func Watch(ctx context.Context, url, out string, w io.Writer) error {
-	if out != "" && wantsKind(out) == 0 {
-		return fmt.Errorf("-o %s: unknown extension; use .ivf, .h264, .ogg or .opus", out)
+	capture := strings.EqualFold(filepath.Ext(out), ".pcapng")
+	if out != "" && !capture && wantsKind(out) == 0 {
+		return fmt.Errorf("-o %s: unknown extension; use .pcapng, .ivf, .h264, .ogg or .opus", out)
 	}
-	api, err := NewAPI(nil)
+	tap := &dump.Tap{}
+	var first []interceptor.Factory
+	if capture {
+		first = append(first, tap) // only then: an unset tap would hold packets
+	}
+	api, err := NewAPI(nil, first...)
 	if err != nil {
 		return err
+	}
+	var rec *legRecorder
+	if capture {
+		if rec, err = newLegRecorder(out); err != nil {
+			return err
+		}
+		defer rec.discard()
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -92,7 +114,7 @@ func Watch(ctx context.Context, url, out string, w io.Writer) error {
 			}
 		}()
 		var mine rtpSink
-		if out != "" && wantsKind(out) == tr.Kind() {
+		if out != "" && !capture && wantsKind(out) == tr.Kind() {
 			s, err := openSink(out, tr.Codec())
 			sinkMu.Lock()
 			switch {
@@ -124,6 +146,9 @@ func Watch(ctx context.Context, url, out string, w io.Writer) error {
 	failed := make(chan struct{})
 	var failOnce sync.Once
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected && rec != nil {
+			rec.start(pc, tap)
+		}
 		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			failOnce.Do(func() { close(failed) })
 		}
@@ -161,12 +186,17 @@ loop:
 	_ = pc.Close()
 	sinkMu.Lock()
 	defer sinkMu.Unlock()
-	if sink != nil {
+	if rec != nil {
+		sinkErr = rec.finish()
+	} else if sink != nil {
 		if err := sink.Close(); err != nil && sinkErr == nil {
 			sinkErr = err
 		}
 	} else if out != "" && sinkErr == nil {
 		sinkErr = fmt.Errorf("no %s track arrived; %s not written", wantsKind(out).String(), out)
+	}
+	if rec != nil && sinkErr == nil {
+		fmt.Fprintf(w, "recorded %s\n", out)
 	}
 	if lostConn && sinkErr == nil {
 		return errors.New("connection to the server was lost")
@@ -179,4 +209,103 @@ func codecName(s *watchStats) string {
 		return c
 	}
 	return "-"
+}
+
+// legRecorder records a viewer leg through a dump.Tap into a temporary dump
+// directory next to the output, then joins the segments into the one file
+// asked for (pcapng files may hold several sections one after another).
+type legRecorder struct {
+	out, dir string
+	store    *dump.Store
+	mu       sync.Mutex
+	w        *dump.Writer
+}
+
+func newLegRecorder(out string) (*legRecorder, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(out), ".bcast-watch-")
+	if err != nil {
+		return nil, fmt.Errorf("-o %s: %w", out, err)
+	}
+	store, err := dump.NewStore(dump.Options{Root: dir, SegmentBytes: 1 << 40, SegmentAge: 1 << 40})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &legRecorder{out: out, dir: dir, store: store}, nil
+}
+
+// start opens the writer once the connection is up: the negotiated SDP and
+// the addresses of the selected candidate pair are known then.
+func (r *legRecorder) start(pc *webrtc.PeerConnection, tap *dump.Tap) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.w != nil {
+		return
+	}
+	leg := dump.Leg{Stream: "watch", Name: "viewer"}
+	if d := pc.RemoteDescription(); d != nil {
+		leg.SDP = d.SDP // the server's answer: the payload types and extmaps in use
+	}
+	for _, t := range pc.GetTransceivers() {
+		if pair, err := t.Receiver().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
+			leg.Peer, leg.Server = candidateAddr(pair.Remote), candidateAddr(pair.Local)
+			break
+		}
+	}
+	w, err := r.store.NewWriter(leg)
+	if err != nil || !tap.SetWriter(w) {
+		return
+	}
+	r.w = w
+}
+
+// finish closes the recording and writes the output file.
+func (r *legRecorder) finish() error {
+	r.mu.Lock()
+	w := r.w
+	r.mu.Unlock()
+	if w == nil {
+		return fmt.Errorf("the connection never came up; %s not written", r.out)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	_ = r.store.Close()
+	segs, _ := filepath.Glob(filepath.Join(r.dir, "watch", "*.pcapng"))
+	sort.Strings(segs)
+	f, err := os.Create(r.out)
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", r.out, err)
+	}
+	for _, s := range segs {
+		in, err := os.Open(s)
+		if err != nil {
+			_ = f.Close()
+			return err
+		}
+		_, err = io.Copy(f, in)
+		_ = in.Close()
+		if err != nil {
+			_ = f.Close()
+			return fmt.Errorf("-o %s: %w", r.out, err)
+		}
+	}
+	return f.Close()
+}
+
+// discard removes the temporary directory.
+func (r *legRecorder) discard() {
+	_ = r.store.Close()
+	_ = os.RemoveAll(r.dir)
+}
+
+func candidateAddr(c *webrtc.ICECandidate) netip.AddrPort {
+	if c == nil {
+		return netip.AddrPort{}
+	}
+	a, err := netip.ParseAddr(c.Address)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(a.Unmap(), c.Port)
 }

@@ -246,8 +246,40 @@ func TestPublishAndWatchFiles(t *testing.T) {
 		t.Fatalf("ffmpeg decode of the watched video: %v %s", err, out)
 	}
 
+	// watch -o .pcapng records the viewer leg like the server's dumps.
+	leg := filepath.Join(dir, "viewer.pcapng")
+	if b, err := exec.Command(bin, "watch", base+"/api/whep/f", "-o", leg, "--seconds", "3").CombinedOutput(); err != nil {
+		t.Fatalf("watch -o viewer.pcapng: %v\n%s", err, b)
+	}
+	out, err := exec.Command(bin, "dump", "info", "--json", leg).Output()
+	if err != nil {
+		t.Fatalf("dump info of the viewer capture: %v", err)
+	}
+	var legInfo struct {
+		Files []struct {
+			RTCP uint64 `json:"rtcp"`
+		} `json:"files"`
+		Streams []struct {
+			Codec   string `json:"codec"`
+			Packets uint64 `json:"packets"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal(out, &legInfo); err != nil || len(legInfo.Files) != 1 || legInfo.Files[0].RTCP == 0 {
+		t.Fatalf("viewer capture: %v %s", err, out)
+	}
+	legCodecs := map[string]bool{}
+	for _, s := range legInfo.Streams {
+		legCodecs[s.Codec] = s.Packets > 0
+	}
+	if !legCodecs["VP8"] || !legCodecs["opus"] {
+		t.Fatalf("viewer capture streams: %s", out)
+	}
+	if b, err := exec.Command("tshark", "-r", leg, "-c", "5").CombinedOutput(); err != nil {
+		t.Fatalf("tshark -r viewer.pcapng: %v %s", err, b)
+	}
+
 	// The publisher's packets are in the dump, and the dump tools read it.
-	out, err := exec.Command(bin, "dump", "ls", dumps).CombinedOutput()
+	out, err = exec.Command(bin, "dump", "ls", dumps).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ingest") || !strings.Contains(string(out), ".pcapng") {
 		t.Fatalf("dump ls: %v\n%s", err, out)
 	}

@@ -18,8 +18,11 @@ func newWatchCmd() *cobra.Command {
 		Use:   "watch URL",
 		Short: "Watch a stream over WHEP like a viewer and save what arrives",
 		Long: "watch connects to a WHEP endpoint as a viewer, prints receive statistics every second and,\n" +
-			"with -o, saves the received video (.ivf for VP8/VP9/AV1, .h264) or audio (.ogg/.opus).",
-		Example: "  bcast watch http://localhost:8080/api/whep/demo -o demo.ivf --seconds 10",
+			"with -o, records what arrives: .pcapng keeps the whole leg as received (decrypted RTP and\n" +
+			"RTCP both ways, with the SDP) for `bcast dump info`, `replay` and `diagnose`; .ivf (VP8/VP9/AV1),\n" +
+			".h264 or .ogg/.opus save one track's media.",
+		Example: "  bcast watch http://localhost:8080/api/whep/demo -o viewer.pcapng --seconds 60\n" +
+			"  bcast watch http://localhost:8080/api/whep/demo -o demo.ivf --seconds 10",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -31,7 +34,7 @@ func newWatchCmd() *cobra.Command {
 			return client.Watch(ctx, args[0], out, cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "save received media to this file (.ivf, .h264, .ogg, .opus)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "record to this file (.pcapng: the whole leg; .ivf, .h264, .ogg, .opus: one track)")
 	cmd.Flags().Float64Var(&seconds, "seconds", 0, "stop after this many seconds (0 = until interrupted)")
 	return cmd
 }
