@@ -13,6 +13,10 @@ const POLL_MS = 2000;
 const STATS_MS = 1000;
 const FLOW_TIMEOUT_MS = 3000; // no new bytes for this long = media not flowing
 const LOST_GRACE_MS = 5000; // "disconnected" for this long = connection lost
+// Live, connected, and still nothing arrives for this long: join again. This
+// recovers a session that waited for a stream the server cannot send to this
+// browser (the new join answers 406 with the reason) or that got stuck.
+const SILENT_LIVE_MS = 8000;
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -76,6 +80,17 @@ function refreshState() {
   const flowing = c.lastMediaAt > 0 && performance.now() - c.lastMediaAt < FLOW_TIMEOUT_MS;
   const info = streamsByName.get(c.name);
   const pcState = c.pc.connectionState;
+  if (!flowing && info?.live && c.connected) {
+    const now = performance.now();
+    if (!c.silentSince) c.silentSince = now;
+    else if (now - c.silentSince > SILENT_LIVE_MS && c.redo) {
+      c.silentSince = 0;
+      c.redo();
+      return;
+    }
+  } else {
+    c.silentSince = 0;
+  }
   if (flowing) {
     c.mediaSeen = true;
     setState('playing', '');
@@ -195,7 +210,7 @@ async function attempt(name, signal, reconnecting) {
   const pc = newPeerConnection(iceServers);
   const c = {
     name, pc, location: '', reconnecting, closed: false, connected: false, mediaSeen: false,
-    lastBytes: 0, lastMediaAt: 0, prev: null, lostTimer: null,
+    lastBytes: 0, lastMediaAt: 0, prev: null, lostTimer: null, silentSince: 0, redo: null,
   };
   const cleanup = () => {
     if (c.closed) return;
@@ -283,6 +298,7 @@ async function attempt(name, signal, reconnecting) {
 
   return new Promise((resolve) => {
     const lost = () => resolve(finish({ kind: 'lost', wasConnected: c.connected }));
+    c.redo = lost;
     const onConnectionState = () => {
       if (c.closed) return;
       const st = pc.connectionState;
