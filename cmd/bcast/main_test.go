@@ -277,6 +277,15 @@ func TestPublishAndWatchFiles(t *testing.T) {
 	if b, err := exec.Command("tshark", "-r", leg, "-c", "5").CombinedOutput(); err != nil {
 		t.Fatalf("tshark -r viewer.pcapng: %v %s", err, b)
 	}
+	// Both legs clean over loopback: diagnose says so despite the rewrite.
+	out, err = exec.Command(bin, "diagnose", "--json", filepath.Join(dumps, "f"), leg).Output()
+	var verdict struct {
+		Verdict  string            `json:"verdict"`
+		Findings []json.RawMessage `json:"findings"`
+	}
+	if err != nil || json.Unmarshal(out, &verdict) != nil || verdict.Verdict != "clean" {
+		t.Fatalf("diagnose of two clean legs: %v\n%s", err, out)
+	}
 
 	// The publisher's packets are in the dump, and the dump tools read it.
 	out, err = exec.Command(bin, "dump", "ls", dumps).CombinedOutput()
