@@ -62,7 +62,7 @@ type leg struct {
 	order   []uint32
 	badPT   map[uint8]int
 	badPTAt time.Time
-	ssrcs   map[string][]uint32 // kind -> SSRCs in order of appearance
+	ssrcs   map[string][]uint32     // kind -> SSRCs in order of appearance
 	descs   map[string]*description // parsed once per distinct SDP
 }
 

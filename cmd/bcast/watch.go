@@ -23,7 +23,7 @@ func newWatchCmd() *cobra.Command {
 			".h264 or .ogg/.opus save one track's media.",
 		Example: "  bcast watch http://localhost:8080/api/whep/demo -o viewer.pcapng --seconds 60\n" +
 			"  bcast watch http://localhost:8080/api/whep/demo -o demo.ivf --seconds 10",
-		Args:    cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if seconds > 0 {
