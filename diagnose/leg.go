@@ -50,6 +50,7 @@ type streamState struct {
 	tsJumps   []string
 	rotations map[int]time.Time // CVO rotation -> first seen
 	badExt    map[uint8]int
+	repaired  int // packets recovered from RTX
 }
 
 type span struct{ from, to time.Time }
@@ -69,6 +70,7 @@ type leg struct {
 // description is what the analysis needs from one SDP.
 type description struct {
 	pts map[uint8]inspect.PayloadType
+	apt map[uint8]uint8 // RTX payload type -> the payload type it repairs (RFC 4588 apt=)
 	ext map[uint8]string
 	cvo uint8
 }
@@ -80,7 +82,18 @@ func (l *leg) describe(desc string) *description {
 	if l.descs == nil {
 		l.descs = map[string]*description{}
 	}
-	d := &description{pts: inspect.PayloadTypes(desc)}
+	d := &description{pts: inspect.PayloadTypes(desc), apt: map[uint8]uint8{}}
+	for pt, p := range d.pts {
+		if strings.EqualFold(p.Name, "rtx") {
+			for _, kv := range strings.Split(inspect.Fmtp(desc, pt), ";") {
+				if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == "apt" {
+					if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < 128 {
+						d.apt[pt] = uint8(n)
+					}
+				}
+			}
+		}
+	}
 	d.ext, d.cvo = extmap(desc)
 	l.descs[desc] = d
 	return d
@@ -167,8 +180,12 @@ func (l *leg) add(at time.Time, h *rtp.Packet, desc string) {
 		l.badPT[h.PayloadType]++
 		return
 	}
-	if strings.EqualFold(pt.Name, "rtx") || strings.EqualFold(pt.Name, "red") || strings.EqualFold(pt.Name, "ulpfec") {
-		return // repair streams carry copies, not media
+	if strings.EqualFold(pt.Name, "rtx") {
+		l.repair(d, h)
+		return
+	}
+	if strings.EqualFold(pt.Name, "red") || strings.EqualFold(pt.Name, "ulpfec") || strings.EqualFold(pt.Name, "flexfec-03") {
+		return // redundancy carries copies, not media
 	}
 	s := l.streams[h.SSRC]
 	if s == nil {
@@ -238,6 +255,34 @@ func (l *leg) add(at time.Time, h *rtp.Packet, desc string) {
 			s.keyframes++
 			s.lastKey = at
 		}
+	}
+}
+
+// repair accounts an RTX packet (RFC 4588 §4): its first two payload bytes
+// are the original sequence number of a packet of the stream with the
+// associated payload type. A packet repaired this way was not lost; a
+// retransmission of a packet that did arrive is not a duplicate.
+func (l *leg) repair(d *description, h *rtp.Packet) {
+	apt, ok := d.apt[h.PayloadType]
+	if !ok || len(h.Payload) < 2 {
+		return
+	}
+	osn := uint16(h.Payload[0])<<8 | uint16(h.Payload[1])
+	for _, ssrc := range l.order {
+		s := l.streams[ssrc]
+		if s.pt != apt {
+			continue
+		}
+		// The repaired packet is near the highest sequence number seen.
+		ext := s.cycles + int64(osn)
+		if osn > s.maxSeq && osn-s.maxSeq > 1<<15 && s.cycles > 0 {
+			ext -= 1 << 16
+		}
+		if s.received[ext] == 0 {
+			s.received[ext] = 1
+			s.repaired++
+		}
+		return
 	}
 }
 

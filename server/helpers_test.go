@@ -87,7 +87,7 @@ func startServerOpts(t *testing.T, mutate func(*config.Server), opts server.Opti
 
 // peerAPI builds a pion API whose header extensions are registered in the
 // given order, so that the negotiated IDs differ between peers.
-func peerAPI(t *testing.T, exts []string) *webrtc.API {
+func peerAPI(t *testing.T, exts []string, first ...interceptor.Factory) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -101,6 +101,9 @@ func peerAPI(t *testing.T, exts []string) *webrtc.API {
 		}
 	}
 	ir := &interceptor.Registry{}
+	for _, f := range first {
+		ir.Add(f)
+	}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,13 @@ func (p *testPublisher) stop() {
 
 func publish(t *testing.T, base, stream string, videoCap webrtc.RTPCodecCapability, video [][]byte, audio [][]byte) *testPublisher {
 	t.Helper()
-	pc := newPC(t, peerAPI(t, nil))
+	return publishVia(t, peerAPI(t, nil), base, stream, videoCap, video, audio)
+}
+
+// publishVia publishes with a given pion API (e.g. one that injects loss).
+func publishVia(t *testing.T, api *webrtc.API, base, stream string, videoCap webrtc.RTPCodecCapability, video [][]byte, audio [][]byte) *testPublisher {
+	t.Helper()
+	pc := newPC(t, api)
 	p := &testPublisher{pc: pc, plis: &countMu{}}
 	vt, err := webrtc.NewTrackLocalStaticSample(videoCap, "video", "pub")
 	if err != nil {
