@@ -59,6 +59,12 @@ func TestIngestDump(t *testing.T) {
 	}
 	got := map[uint32]uint64{}
 	for _, st := range rep.Streams {
+		if st.SSRC != s[0].Video.SSRC && st.SSRC != s[0].Audio.SSRC {
+			// RTX: a repair of a lost video packet, which the server's
+			// track statistics count under the media SSRC (pion unwraps it).
+			got[s[0].Video.SSRC] += st.Packets
+			continue
+		}
 		got[st.SSRC] += st.Packets
 		if st.SSRC == s[0].Video.SSRC && (st.Codec != "VP8" || st.Keyframes == 0 || st.Lost != 0) {
 			t.Errorf("video stream in dump: %+v", st.Stats)
