@@ -177,10 +177,16 @@ func (st *stream) publisherByID(id string) *publisher {
 	return nil
 }
 
+// newViewerNum numbers a viewer before its connection callbacks can run.
+func (st *stream) newViewerNum() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.nextNum++
+	return st.nextNum
+}
+
 func (st *stream) addViewer(v *viewer) {
 	st.mu.Lock()
-	st.nextNum++
-	v.num = st.nextNum
 	st.viewers[v.id] = v
 	st.mu.Unlock()
 	st.fwd.AddViewer(v.fv)
