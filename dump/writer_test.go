@@ -369,7 +369,12 @@ func TestWriteErrorRecovery(t *testing.T) {
 
 	ffs.set(syscall.ENOSPC, nil)
 	send(m)
-	waitFor(t, "drops counted", func() bool { return w.Stats().DroppedError == m })
+	// The writer goroutine counts the drops and records the error in
+	// separate steps: wait for both.
+	waitFor(t, "drops counted and the error recorded", func() bool {
+		st := w.Stats()
+		return st.DroppedError == m && st.LastError != "" && st.Segment == ""
+	})
 	st := w.Stats()
 	if !strings.Contains(st.LastError, "no space left on device") || st.Segment != "" || st.Errors == 0 || st.Packets != n1 {
 		t.Fatalf("during the outage: %+v", st)
