@@ -47,6 +47,7 @@ type Finding struct {
 type Report struct {
 	Verdict  string    `json:"verdict"`
 	Findings []Finding `json:"findings"`
+	legs     []*leg    // for the HTML timeline
 }
 
 // Options name the captures of each leg.
@@ -61,7 +62,7 @@ func Run(o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Findings: []Finding{}}
+	rep := &Report{Findings: []Finding{}, legs: []*leg{in}}
 	inF := in.findings()
 	for i := range inF {
 		inF[i].Side = StreamerSide
@@ -73,6 +74,7 @@ func Run(o Options) (*Report, error) {
 			return nil, err
 		}
 		rep.Findings = append(rep.Findings, attribute(inF, vw.findings(), in, vw)...)
+		rep.legs = append(rep.legs, vw)
 	}
 	sides := map[string]bool{}
 	for _, f := range rep.Findings {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,5 +182,31 @@ func TestIngestAlone(t *testing.T) {
 	if rep.Verdict != StreamerSide || len(rep.Findings) != 1 || rep.Findings[0].Class != "loss" ||
 		rep.Findings[0].Evidence != "1 of 180 packets missing: seq 7" {
 		t.Fatalf("%+v", rep)
+	}
+}
+
+func TestHTMLTimeline(t *testing.T) {
+	is, vs := ingestSpec(), viewerSpec()
+	is.drop = func(i int) bool { return i >= 40 && i < 45 }
+	vs.drop = func(i int) bool { return i >= 40 && i < 45 || i == 100 }
+	vs.extraExt = 12
+	rep, err := Run(Options{Ingest: writeLeg(t, t.TempDir(), is), Viewer: writeLeg(t, t.TempDir(), vs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"<svg", "ingest leg", "viewer leg", "<polyline", `class="verdict both"`, "extension-not-negotiated", "seq 40–44"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<script", "http://", "https://"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page is not self-contained: has %q", bad)
+		}
 	}
 }

@@ -50,7 +50,9 @@ type streamState struct {
 	tsJumps   []string
 	rotations map[int]time.Time // CVO rotation -> first seen
 	badExt    map[uint8]int
-	repaired  int // packets recovered from RTX
+	repaired  int         // packets recovered from RTX
+	bytes     map[int]int // payload bytes per second since the leg's start
+	keys      map[int]int // keyframes per second since the leg's start
 }
 
 type span struct{ from, to time.Time }
@@ -190,7 +192,8 @@ func (l *leg) add(at time.Time, h *rtp.Packet, desc string) {
 	s := l.streams[h.SSRC]
 	if s == nil {
 		s = &streamState{ssrc: h.SSRC, pt: h.PayloadType, kind: pt.Kind, codec: pt.Codec, clock: pt.ClockRate,
-			received: map[int64]int{}, rotations: map[int]time.Time{}, badExt: map[uint8]int{}}
+			received: map[int64]int{}, rotations: map[int]time.Time{}, badExt: map[uint8]int{},
+			bytes: map[int]int{}, keys: map[int]int{}}
 		if s.kind == "" {
 			s.kind = "pt" + strconv.Itoa(int(h.PayloadType))
 		}
@@ -224,6 +227,8 @@ func (l *leg) add(at time.Time, h *rtp.Packet, desc string) {
 		ext = s.cycles - 1<<16 + int64(h.SequenceNumber)
 	}
 	s.received[ext]++
+	sec := int(at.Sub(l.start) / time.Second)
+	s.bytes[sec] += len(h.Payload)
 	if gap := at.Sub(s.last); s.packets > 1 && gap > freezeGap {
 		s.freezes = append(s.freezes, span{s.last, at})
 	}
@@ -253,6 +258,7 @@ func (l *leg) add(at time.Time, h *rtp.Packet, desc string) {
 				s.maxKeyGap, s.keyGapAt = at.Sub(s.lastKey), s.lastKey
 			}
 			s.keyframes++
+			s.keys[sec]++
 			s.lastKey = at
 		}
 	}

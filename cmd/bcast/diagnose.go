@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,11 +15,11 @@ import (
 
 func newDiagnoseCmd() *cobra.Command {
 	var (
-		asJSON           bool
-		sdpFile, viewSDP string
+		asJSON                     bool
+		sdpFile, viewSDP, htmlFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "diagnose [--json] [--sdp F] [--viewer-sdp F] INGEST [VIEWER]",
+		Use:   "diagnose [--json] [--html FILE] [--sdp F] [--viewer-sdp F] INGEST [VIEWER]",
 		Short: "Say whether a corruption came from the streamer's side or the viewer's side, with evidence",
 		Long: "diagnose reads a capture of the ingest leg (a dump directory or files) and optionally one of a\n" +
 			"viewer leg (`bcast watch -o viewer.pcapng`, a server viewer capture, or any pcap of plain RTP with\n" +
@@ -49,6 +50,19 @@ func newDiagnoseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if htmlFile != "" {
+				f, err := os.Create(htmlFile)
+				if err != nil {
+					return fmt.Errorf("--html: %w", err)
+				}
+				if err := rep.WriteHTML(f); err != nil {
+					_ = f.Close()
+					return fmt.Errorf("--html: %w", err)
+				}
+				if err := f.Close(); err != nil {
+					return fmt.Errorf("--html: %w", err)
+				}
+			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
@@ -59,6 +73,7 @@ func newDiagnoseCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print one JSON object {"verdict", "findings"}`)
 	cmd.Flags().StringVar(&sdpFile, "sdp", "", "SDP of the ingest capture when it carries none")
 	cmd.Flags().StringVar(&viewSDP, "viewer-sdp", "", "SDP of the viewer capture when it carries none")
+	cmd.Flags().StringVar(&htmlFile, "html", "", "also write a self-contained timeline page (bitrate, keyframes, findings of both legs)")
 	return cmd
 }
 

@@ -278,7 +278,11 @@ func TestPublishAndWatchFiles(t *testing.T) {
 		t.Fatalf("tshark -r viewer.pcapng: %v %s", err, b)
 	}
 	// Both legs clean over loopback: diagnose says so despite the rewrite.
-	out, err = exec.Command(bin, "diagnose", "--json", filepath.Join(dumps, "f"), leg).Output()
+	page := filepath.Join(dir, "diagnose.html")
+	out, err = exec.Command(bin, "diagnose", "--json", "--html", page, filepath.Join(dumps, "f"), leg).Output()
+	if b, _ := os.ReadFile(page); !strings.Contains(string(b), "<svg") {
+		t.Errorf("diagnose --html wrote no timeline")
+	}
 	var verdict struct {
 		Verdict  string            `json:"verdict"`
 		Findings []json.RawMessage `json:"findings"`
