@@ -1,133 +1,186 @@
 package media
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/bcastdev/bcast/codec"
 )
 
-// oggSource reads Opus packets from an Ogg stream (RFC 3533 pages, RFC 7845
-// Ogg Opus). A packet may span pages and a page may hold several packets, so
-// packets are rebuilt from the lacing values of each page's segment table.
-// A torn last page (a crash while recording) ends the stream quietly.
-type oggSource struct {
-	r      io.Reader
-	closer io.Closer
-	name   string
-	serial uint32
-	follow bool     // serial is set
-	queue  [][]byte // complete packets of the current page
-	part   []byte   // packet continued on the next page
-	done   bool
-	hdr    [27]byte
+// Ogg page layout (RFC 3533 §6), little endian:
+//
+//	 0  "OggS" capture pattern
+//	 4  stream_structure_version (0)
+//	 5  header_type_flag: 0x01 continued packet, 0x02 BOS, 0x04 EOS
+//	 6  granule_position u64
+//	14  bitstream_serial_number u32
+//	18  page_sequence_number u32
+//	22  CRC_checksum u32
+//	26  number_page_segments
+//	27  segment_table (lacing values), then the page body
+//
+// A packet is the concatenation of segments up to and including the first
+// lacing value below 255; a page that ends on 255 continues the packet on
+// the next page of the same logical stream (RFC 3533 §5, §6).
+const (
+	oggCapture    = "OggS"
+	oggHeaderSize = 27
+	oggMaxPage    = oggHeaderSize + 255 + 255*255
+
+	oggContinued = 0x01
+	oggBOS       = 0x02
+	oggEOS       = 0x04
+)
+
+// errOggDamaged marks a page that cannot be used: lost capture pattern,
+// unknown version, CRC mismatch, or cut off by the end of the file.
+var errOggDamaged = errors.New("damaged Ogg page")
+
+// oggPage is one verified page; lacing and body are owned by the page.
+type oggPage struct {
+	flags   byte
+	granule uint64
+	serial  uint32
+	seq     uint32
+	lacing  []byte
+	body    []byte
 }
 
-func newOgg(r io.Reader, closer io.Closer, name string) (*oggSource, error) {
-	s := &oggSource{r: r, closer: closer, name: name}
-	head, err := s.packet()
-	if err != nil {
-		return nil, fmt.Errorf("%s: Ogg: %w", name, err)
-	}
-	if !bytes.HasPrefix(head, []byte("OpusHead")) {
-		return nil, fmt.Errorf("%s: Ogg stream is not Opus (no OpusHead)", name)
-	}
-	tags, err := s.packet()
-	if err != nil || !bytes.HasPrefix(tags, []byte("OpusTags")) {
-		return nil, fmt.Errorf("%s: Ogg Opus without OpusTags header", name)
-	}
-	return s, nil
+// oggPageReader reads Ogg pages (RFC 3533).
+//
+// In tolerant mode (the default for publishing) damage is skipped: the
+// reader moves one byte past the damaged page's capture pattern and scans
+// for the next "OggS", which is what the capture pattern is for (RFC 3533
+// §6), so garbage, a corrupt page or a torn page at the end of a file still
+// being written cost only the packets they held. In strict mode the first
+// damage is an error, for tests and for checking files.
+type oggPageReader struct {
+	r      *bufio.Reader // at least oggMaxPage bytes of buffer
+	strict bool
+	off    int64 // file offset of r's next byte, for errors
 }
 
-func (s *oggSource) MimeType() string  { return "audio/opus" }
-func (s *oggSource) ClockRate() uint32 { return 48000 }
-func (s *oggSource) Channels() uint16  { return 2 }
-
-func (s *oggSource) Next() (Sample, error) {
+// next returns the next page, io.EOF at a clean end of the file.
+func (pr *oggPageReader) next() (oggPage, error) {
 	for {
-		p, err := s.packet()
-		if err != nil {
-			return Sample{}, err
+		page, size, err := pr.peek()
+		if err == nil {
+			pr.discard(size)
+			return page, nil
 		}
-		d, err := codec.OpusPacketDuration(p)
-		if err != nil || d == 0 {
-			continue // not a decodable Opus packet: skip it rather than stall the pacing
+		if !errors.Is(err, errOggDamaged) {
+			return oggPage{}, err // io.EOF at a page boundary, or an I/O error
 		}
-		return Sample{Data: p, Duration: d}, nil
+		if pr.strict {
+			return oggPage{}, fmt.Errorf("offset %d: %w", pr.off, err)
+		}
+		if err := pr.resync(); err != nil {
+			return oggPage{}, err
+		}
 	}
 }
 
-// packet returns the next complete packet of the first logical stream.
-func (s *oggSource) packet() ([]byte, error) {
-	for len(s.queue) == 0 {
-		if s.done {
-			return nil, io.EOF
-		}
-		if err := s.page(); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				s.done = true
-				continue
-			}
-			return nil, err
-		}
+// peek parses the page at the read position without consuming it, so that
+// a damaged page can be rescanned byte by byte.
+func (pr *oggPageReader) peek() (oggPage, int, error) {
+	h, err := pr.r.Peek(oggHeaderSize)
+	if len(h) == 0 && err != nil {
+		return oggPage{}, 0, err
 	}
-	p := s.queue[0]
-	s.queue = s.queue[1:]
-	return p, nil
-}
-
-// page reads one page and splits it into packets.
-func (s *oggSource) page() error {
-	h := s.hdr[:]
-	if _, err := io.ReadFull(s.r, h); err != nil {
-		return err
+	if !bytes.HasPrefix(h, []byte(oggCapture)) && !bytes.HasPrefix([]byte(oggCapture), h) {
+		return oggPage{}, 0, fmt.Errorf("%w: lost sync (no OggS capture pattern)", errOggDamaged)
 	}
-	if !bytes.Equal(h[:4], []byte("OggS")) || h[4] != 0 {
-		return fmt.Errorf("%s: not an Ogg page (lost sync)", s.name)
+	if err != nil {
+		return oggPage{}, 0, tornOr(err)
 	}
-	serial := binary.LittleEndian.Uint32(h[14:18])
-	nseg := int(h[26])
-	lacing := make([]byte, nseg)
-	if _, err := io.ReadFull(s.r, lacing); err != nil {
-		return err
+	if h[4] != 0 {
+		return oggPage{}, 0, fmt.Errorf("%w: stream structure version %d, want 0", errOggDamaged, h[4])
 	}
-	size := 0
-	for _, l := range lacing {
+	n := oggHeaderSize + int(h[26])
+	hs, err := pr.r.Peek(n)
+	if err != nil {
+		return oggPage{}, 0, tornOr(err)
+	}
+	size := n
+	for _, l := range hs[oggHeaderSize:] {
 		size += int(l)
 	}
-	body := make([]byte, size)
-	if _, err := io.ReadFull(s.r, body); err != nil {
-		return err
+	raw, err := pr.r.Peek(size)
+	if err != nil {
+		return oggPage{}, 0, tornOr(err)
 	}
-	if h[5]&0x02 != 0 && !s.follow { // beginning of stream: follow the first one
-		s.serial, s.follow = serial, true
+	if want, got := binary.LittleEndian.Uint32(raw[22:26]), oggCRC(raw); want != got {
+		return oggPage{}, 0, fmt.Errorf("%w: CRC %08x, want %08x", errOggDamaged, got, want)
 	}
-	if serial != s.serial {
-		return nil // another logical stream (multiplexed file)
-	}
-	if h[5]&0x01 == 0 {
-		s.part = nil // not a continuation: any partial packet was lost
-	}
-	off, start := 0, 0
-	for _, l := range lacing {
-		off += int(l)
-		if l < 255 {
-			s.queue = append(s.queue, append(s.part, body[start:off]...))
-			s.part, start = nil, off
-		}
-	}
-	if start < off {
-		s.part = append(s.part, body[start:off]...)
-	}
-	return nil
+	return oggPage{
+		flags:   raw[5],
+		granule: binary.LittleEndian.Uint64(raw[6:14]),
+		serial:  binary.LittleEndian.Uint32(raw[14:18]),
+		seq:     binary.LittleEndian.Uint32(raw[18:22]),
+		lacing:  bytes.Clone(raw[oggHeaderSize:n]),
+		body:    bytes.Clone(raw[n:]),
+	}, size, nil
 }
 
-func (s *oggSource) Close() error {
-	if s.closer != nil {
-		return s.closer.Close()
+// tornOr reports a page cut off by the end of the file as damage.
+func tornOr(err error) error {
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: torn page at the end of the file", errOggDamaged)
 	}
-	return nil
+	return err
+}
+
+// resync skips to the next capture pattern after the current position.
+func (pr *oggPageReader) resync() error {
+	pr.discard(1)
+	for {
+		buf, err := pr.r.Peek(4096)
+		if i := bytes.Index(buf, []byte(oggCapture)); i >= 0 {
+			pr.discard(i)
+			return nil
+		}
+		if err != nil {
+			pr.discard(len(buf))
+			return err // io.EOF: no further page
+		}
+		pr.discard(len(buf) - len(oggCapture) + 1)
+	}
+}
+
+// discard drops n bytes that a Peek has already buffered.
+func (pr *oggPageReader) discard(n int) {
+	d, _ := pr.r.Discard(n)
+	pr.off += int64(d)
+}
+
+// oggCRCTable drives the Ogg CRC-32 (RFC 3533 §6): polynomial 0x04c11db7,
+// MSB first (not the reflected zlib CRC), initial value 0, no final XOR.
+// It is computed once and only read.
+var oggCRCTable = func() (t [256]uint32) {
+	for i := range t {
+		r := uint32(i) << 24
+		for range 8 {
+			if r&0x80000000 != 0 {
+				r = r<<1 ^ 0x04c11db7
+			} else {
+				r <<= 1
+			}
+		}
+		t[i] = r
+	}
+	return t
+}()
+
+// oggCRC is the checksum of a raw page, computed with its CRC field as zero.
+func oggCRC(page []byte) uint32 {
+	var crc uint32
+	for i, b := range page {
+		if i >= 22 && i < 26 {
+			b = 0
+		}
+		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^b]
+	}
+	return crc
 }
