@@ -175,12 +175,19 @@ var oggCRCTable = func() (t [256]uint32) {
 
 // oggCRC is the checksum of a raw page, computed with its CRC field as zero.
 func oggCRC(page []byte) uint32 {
-	var crc uint32
-	for i, b := range page {
-		if i >= 22 && i < 26 {
-			b = 0
-		}
-		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^b]
+	if len(page) < 26 {
+		return OggCRC(0, page)
+	}
+	crc := OggCRC(0, page[:22])
+	crc = OggCRC(crc, []byte{0, 0, 0, 0})
+	return OggCRC(crc, page[26:])
+}
+
+// OggCRC continues the Ogg page checksum crc over b (RFC 3533 §6); start
+// with 0. Writers (replay) and this reader share it.
+func OggCRC(crc uint32, b []byte) uint32 {
+	for _, c := range b {
+		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^c]
 	}
 	return crc
 }

@@ -3,6 +3,8 @@ package replay
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/bcastdev/bcast/media"
 )
 
 // Opus in containers (RFC 7845 §4.2, Matroska A_OPUS): the decoder drops
@@ -131,9 +133,9 @@ func (w *oggWriter) page(flags byte, granule int64, packets [][]byte) error {
 		hdr = append(hdr, byte(n))
 	}
 	hdr[26] = byte(len(hdr) - 27)
-	crc := oggCRC(0, hdr)
+	crc := media.OggCRC(0, hdr)
 	for _, p := range packets {
-		crc = oggCRC(crc, p)
+		crc = media.OggCRC(crc, p)
 	}
 	binary.LittleEndian.PutUint32(hdr[22:], crc)
 	w.seq++
@@ -146,29 +148,4 @@ func (w *oggWriter) page(flags byte, granule int64, packets [][]byte) error {
 		}
 	}
 	return nil
-}
-
-// oggCRCTable is the Ogg CRC-32 lookup table: polynomial 0x04c11db7,
-// most significant bit first, zero initial value and no final XOR
-// (RFC 3533 §6). It is computed once and never written.
-var oggCRCTable = func() (t [256]uint32) {
-	for i := range t {
-		r := uint32(i) << 24
-		for range 8 {
-			if r&0x80000000 != 0 {
-				r = r<<1 ^ 0x04c11db7
-			} else {
-				r <<= 1
-			}
-		}
-		t[i] = r
-	}
-	return t
-}()
-
-func oggCRC(crc uint32, b []byte) uint32 {
-	for _, c := range b {
-		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^c]
-	}
-	return crc
 }
