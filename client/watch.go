@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -246,12 +245,7 @@ func (r *legRecorder) start(pc *webrtc.PeerConnection, tap *dump.Tap) {
 	if d := pc.RemoteDescription(); d != nil {
 		leg.SDP = d.SDP // the server's answer: the payload types and extmaps in use
 	}
-	for _, t := range pc.GetTransceivers() {
-		if pair, err := t.Receiver().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
-			leg.Peer, leg.Server = candidateAddr(pair.Remote), candidateAddr(pair.Local)
-			break
-		}
-	}
+	leg.Peer, leg.Server = dump.Addrs(pc)
 	w, err := r.store.NewWriter(leg)
 	if err != nil || !tap.SetWriter(w) {
 		return
@@ -297,15 +291,4 @@ func (r *legRecorder) finish() error {
 func (r *legRecorder) discard() {
 	_ = r.store.Close()
 	_ = os.RemoveAll(r.dir)
-}
-
-func candidateAddr(c *webrtc.ICECandidate) netip.AddrPort {
-	if c == nil {
-		return netip.AddrPort{}
-	}
-	a, err := netip.ParseAddr(c.Address)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	return netip.AddrPortFrom(a.Unmap(), c.Port)
 }

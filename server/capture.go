@@ -32,12 +32,7 @@ func (s *Server) startCapture(st *stream, v *viewer) (*dump.Writer, error) {
 	if d := v.pc.LocalDescription(); d != nil {
 		leg.SDP = d.SDP
 	}
-	for _, tr := range v.pc.GetTransceivers() {
-		if pair, err := tr.Sender().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
-			leg.Peer, leg.Server = addrPort(pair.Remote), addrPort(pair.Local)
-			break
-		}
-	}
+	leg.Peer, leg.Server = dump.Addrs(v.pc)
 	w, err := s.dumps.NewWriter(leg)
 	if err != nil {
 		return nil, err

@@ -66,6 +66,9 @@ func TestIngestDump(t *testing.T) {
 			continue
 		}
 		got[st.SSRC] += st.Packets
+		if !strings.HasPrefix(st.From, "127.0.0.1:") {
+			t.Errorf("stream %d from %s: want the streamer's real loopback address", st.SSRC, st.From)
+		}
 		if st.SSRC == s[0].Video.SSRC && (st.Codec != "VP8" || st.Keyframes == 0 || st.Lost != 0) {
 			t.Errorf("video stream in dump: %+v", st.Stats)
 		}

@@ -1,10 +1,6 @@
 package server
 
 import (
-	"net/netip"
-
-	"github.com/pion/webrtc/v4"
-
 	"github.com/bcastdev/bcast/dump"
 )
 
@@ -18,13 +14,7 @@ func (s *Server) startDump(st *stream, p *publisher, tap *dump.Tap) {
 	if d := p.pc.LocalDescription(); d != nil {
 		leg.SDP = d.SDP
 	}
-	for _, tr := range p.pc.GetTransceivers() {
-		if pair, err := tr.Receiver().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
-			leg.Peer = addrPort(pair.Remote)
-			leg.Server = addrPort(pair.Local)
-			break
-		}
-	}
+	leg.Peer, leg.Server = dump.Addrs(p.pc)
 	w, err := s.dumps.NewWriter(leg)
 	if err != nil {
 		s.log.Error("cannot dump ingest; streaming continues", "stream", st.name, "err", err)
@@ -41,15 +31,4 @@ func (s *Server) startDump(st *stream, p *publisher, tap *dump.Tap) {
 	if closed { // the session ended while the writer was being opened
 		_ = w.Close()
 	}
-}
-
-func addrPort(c *webrtc.ICECandidate) netip.AddrPort {
-	if c == nil {
-		return netip.AddrPort{}
-	}
-	a, err := netip.ParseAddr(c.Address)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	return netip.AddrPortFrom(a.Unmap(), c.Port)
 }
