@@ -197,17 +197,7 @@ func TestDemoServer(t *testing.T) {
 // the recording.
 func TestPublishAndWatchFiles(t *testing.T) {
 	bin := buildBinary(t)
-	port := freePort(t, "tcp")
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dumps := t.TempDir()
-	srv := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ice-udp-port", "0",
-		"--publish-token", "tok", "--dump-dir", dumps)
-	srv.Env = append(os.Environ(), "BCAST_NO_TUI=1")
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() })
-	waitHTTP(t, base+"/api/streams")
+	base, dumps := startBinaryServer(t, bin)
 
 	bad := exec.Command(bin, "publish", "--url", base+"/api/whip/f", "--token", "wrong", "../../demo/clip.ivf")
 	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "401") {
@@ -340,6 +330,24 @@ func TestPublishAndWatchFiles(t *testing.T) {
 	}
 }
 
+// startBinaryServer runs `bcast` (publish token "tok") on loopback with a
+// fresh dump directory until the test ends, and returns its base URL.
+func startBinaryServer(t *testing.T, bin string) (base, dumps string) {
+	t.Helper()
+	port := freePort(t, "tcp")
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	dumps = t.TempDir()
+	srv := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ice-udp-port", "0",
+		"--publish-token", "tok", "--dump-dir", dumps)
+	srv.Env = append(os.Environ(), "BCAST_NO_TUI=1")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() })
+	waitHTTP(t, base+"/api/streams")
+	return base, dumps
+}
+
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -361,17 +369,7 @@ func waitHTTP(t *testing.T, url string) {
 // into files with exactly the source's frames and packets.
 func TestPublishDumpReplay(t *testing.T) {
 	bin := buildBinary(t)
-	port := freePort(t, "tcp")
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dumps := t.TempDir()
-	srv := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ice-udp-port", "0",
-		"--publish-token", "tok", "--dump-dir", dumps)
-	srv.Env = append(os.Environ(), "BCAST_NO_TUI=1")
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() })
-	waitHTTP(t, base+"/api/streams")
+	base, dumps := startBinaryServer(t, bin)
 	// One full pass of the 10 s demo clip, then the publisher ends the session.
 	if out, err := exec.Command(bin, "publish", "--url", base+"/api/whip/rec", "--token", "tok",
 		"../../demo/clip.ivf", "../../demo/clip.ogg").CombinedOutput(); err != nil {
