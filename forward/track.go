@@ -119,7 +119,7 @@ func (t *Track) Write(p *rtp.Packet, raw []byte) {
 			t.keyframes.KeyframeArrived()
 		}
 	}
-	t.stats.update(p, len(raw), info, now)
+	t.stats.update(p, len(raw), info, now, t.clockRate)
 	if len(p.Payload) == 0 {
 		// Padding-only packets probe the streamer's own bandwidth (RFC 3550
 		// §5.1 P bit); they mean nothing to viewers.
@@ -190,6 +190,8 @@ type Stats struct {
 	KeyframesRequested    uint64 // PLIs asked for by viewers
 	KeyframesSentUpstream uint64 // PLIs that reached the streamer
 	SSRC                  uint32
+	// Jitter is the RFC 3550 §6.4.1 interarrival jitter estimate.
+	Jitter time.Duration
 }
 
 // Stats returns the track's counters.
@@ -209,9 +211,12 @@ type trackStats struct {
 	cycles     uint32
 	received   int64
 	seqStarted bool
+	start      time.Time
+	transit    int64   // arrival minus RTP timestamp of the last packet, in clock units
+	jitter     float64 // clock units
 }
 
-func (ts *trackStats) update(p *rtp.Packet, n int, info codec.FrameInfo, now time.Time) {
+func (ts *trackStats) update(p *rtp.Packet, n int, info codec.FrameInfo, now time.Time, clockRate uint32) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	s := &ts.s
@@ -234,6 +239,26 @@ func (ts *trackStats) update(p *rtp.Packet, n int, info codec.FrameInfo, now tim
 		ts.maxSeq = seq
 	}
 	ts.received++
+	// Interarrival jitter, RFC 3550 A.8: packets of one frame share a
+	// timestamp but leave the encoder together, so this measures network
+	// variation (plus the pacer's spread of large frames).
+	if ts.received == 1 {
+		ts.start = now
+	}
+	transit := int64(now.Sub(ts.start).Seconds()*float64(clockRate)) - int64(p.Timestamp)
+	if ts.received > 1 {
+		d := transit - ts.transit
+		// Timestamps wrap at 2^32: a difference that large is a wrap or a
+		// source switch, not jitter.
+		if d < 0 {
+			d = -d
+		}
+		if d < 1<<31 {
+			ts.jitter += (float64(d) - ts.jitter) / 16
+		}
+	}
+	ts.transit = transit
+	s.Jitter = time.Duration(ts.jitter / float64(clockRate) * float64(time.Second))
 	s.Expected = int64(ts.cycles) + int64(ts.maxSeq) - int64(ts.baseSeq) + 1
 	s.Lost = s.Expected - ts.received
 	if s.Lost < 0 {

@@ -3,8 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"sort"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -117,62 +115,4 @@ func (v *viewer) status() status.Viewer {
 		}
 	}
 	return out
-}
-
-// admin checks the admin token, answering 401 itself when it is wrong.
-func (s *Server) admin(w http.ResponseWriter, r *http.Request) bool {
-	if bearer(r, s.cfg.AdminToken) {
-		return true
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="bcast admin"`)
-	s.logReject(r, http.StatusUnauthorized, "bad or missing admin token")
-	httpError(w, http.StatusUnauthorized, "missing or wrong admin token (Authorization: Bearer <token>)")
-	return false
-}
-
-func (s *Server) handleAdminViewers(w http.ResponseWriter, r *http.Request) {
-	if !s.admin(w, r) {
-		return
-	}
-	st := s.getStream(r.PathValue("stream"), false)
-	out := []status.Viewer{}
-	if st != nil {
-		st.mu.Lock()
-		vs := make([]*viewer, 0, len(st.viewers))
-		for _, v := range st.viewers {
-			vs = append(vs, v)
-		}
-		st.mu.Unlock()
-		for _, v := range vs {
-			out = append(out, v.status())
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Num < out[j].Num })
-	writeJSON(w, out)
-}
-
-// handleCapture starts (POST) or stops (DELETE) a viewer leg's capture.
-func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
-	if !s.admin(w, r) {
-		return
-	}
-	st := s.getStream(r.PathValue("stream"), false)
-	var v *viewer
-	if st != nil {
-		v = st.viewerByID(r.PathValue("id"))
-	}
-	if v == nil {
-		httpError(w, http.StatusNotFound, "no such viewer in this stream")
-		return
-	}
-	if r.Method == http.MethodDelete {
-		s.stopCapture(st, v)
-		writeJSON(w, v.status())
-		return
-	}
-	if _, err := s.startCapture(st, v); err != nil {
-		httpError(w, http.StatusServiceUnavailable, "cannot capture: "+err.Error())
-		return
-	}
-	writeJSON(w, v.status())
 }

@@ -136,7 +136,7 @@ func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) 
 // ingestAPI builds the API of one publisher connection. Publishers are few,
 // so each gets its own interceptor registry whose first interceptor is the
 // dump tap of that session.
-func (tr *transport) ingestAPI(tap *dump.Tap) (*webrtc.API, error) {
+func (tr *transport) ingestAPI(tap *dump.Tap, nacks *nackCounter) (*webrtc.API, error) {
 	se := tr.se
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -151,6 +151,7 @@ func (tr *transport) ingestAPI(tap *dump.Tap) (*webrtc.API, error) {
 	}
 	ir := &interceptor.Registry{}
 	ir.Add(tap)
+	ir.Add(nacks)
 	// NACK generator, receiver reports and transport-wide CC feedback toward
 	// the streamer: its encoder needs them to recover losses and to ramp up.
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {

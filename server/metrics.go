@@ -91,12 +91,7 @@ func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
-	c.s.mu.Lock()
-	list := make([]*stream, 0, len(c.s.streams))
-	for _, st := range c.s.streams {
-		list = append(list, st)
-	}
-	c.s.mu.Unlock()
+	list := c.s.streamList()
 	if c.s.dumps != nil {
 		ss := c.s.dumps.Stats()
 		ch <- prometheus.MustNewConstMetric(descDumpBytes, prometheus.GaugeValue, float64(ss.Bytes))

@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bcastdev/bcast/chat"
 	"github.com/bcastdev/bcast/config"
 	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/forward"
@@ -34,6 +36,9 @@ type Options struct {
 	// ConnectTimeout reaps sessions whose ICE/DTLS does not complete
 	// (default 15 s).
 	ConnectTimeout time.Duration
+	// Events receives joins, leaves, chat and operator actions for
+	// consoles; nil creates a bus of the server's own (see Server.Events).
+	Events *Events
 }
 
 // Server is a running broadcast server. Create it with New, serve HTTP with
@@ -46,6 +51,9 @@ type Server struct {
 	tr      *transport
 	dumps   *dump.Store // nil when dumping is off
 	metrics *metrics
+	events  *Events
+	chat    *chat.Hub
+	sys     sysSampler
 	started time.Time
 
 	mu      sync.Mutex
@@ -103,6 +111,17 @@ func New(opts Options) (*Server, error) {
 	if s.reap <= 0 {
 		s.reap = 15 * time.Second
 	}
+	if s.events = opts.Events; s.events == nil {
+		s.events = NewEvents()
+	}
+	s.chat = chat.New(chat.Options{
+		Logger: opts.Logger.With("component", "chat"),
+		Dir:    opts.Config.DumpDir,
+		IsAdmin: func(token string) bool {
+			return subtle.ConstantTimeCompare([]byte(token), []byte(opts.Config.AdminToken)) == 1
+		},
+		OnEvent: s.events.Publish,
+	})
 	s.maxViewers.Store(int64(opts.Config.MaxViewers))
 	s.metrics = newMetrics(s)
 	s.wg.Add(1)
@@ -112,6 +131,9 @@ func New(opts Options) (*Server, error) {
 
 // ICEAddrs returns the local addresses of the shared ICE UDP socket(s).
 func (s *Server) ICEAddrs() []net.Addr { return s.tr.mux.GetListenAddresses() }
+
+// Events is the server's event bus, for in-process consoles.
+func (s *Server) Events() *Events { return s.events }
 
 // SetMaxViewers changes the viewer limit (0 = unlimited) at run time.
 func (s *Server) SetMaxViewers(n int) { s.maxViewers.Store(int64(n)) }
@@ -151,6 +173,7 @@ func (s *Server) Close() error {
 		for _, st := range streams {
 			st.closeAll()
 		}
+		_ = s.chat.Close()
 		s.wg.Wait()
 		_ = s.tr.mux.Close()
 		_ = s.dumps.Close()
@@ -183,15 +206,21 @@ func (s *Server) forget(st *stream) {
 	}
 }
 
-// Streams lists all streams, sorted by name. With admin set it includes
-// personal data (addresses).
-func (s *Server) Streams(admin bool) []status.Stream {
+// streamList copies the registry, so callers can walk it without s.mu.
+func (s *Server) streamList() []*stream {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	list := make([]*stream, 0, len(s.streams))
 	for _, st := range s.streams {
 		list = append(list, st)
 	}
-	s.mu.Unlock()
+	return list
+}
+
+// Streams lists all streams, sorted by name. With admin set it includes
+// personal data (addresses).
+func (s *Server) Streams(admin bool) []status.Stream {
+	list := s.streamList()
 	out := make([]status.Stream, 0, len(list))
 	for _, st := range list {
 		out = append(out, st.status(admin))
@@ -214,19 +243,15 @@ func (s *Server) housekeeping() {
 		case <-s.closed:
 			return
 		case now := <-tick.C:
-			s.mu.Lock()
-			list := make([]*stream, 0, len(s.streams))
-			for _, st := range s.streams {
-				list = append(list, st)
-			}
-			s.mu.Unlock()
+			list := s.streamList()
 			fds := sysinfo.OpenFDs()
 			s.metrics.fds.Set(float64(fds))
 			cpu := tl.sample(now)
 			httpErrors := s.httpErrors.Swap(0)
 			seen := make(map[string]bool, len(list))
+			var egress int64
 			for _, st := range list {
-				st.tick(now)
+				egress += st.tick(now)
 				seen[st.name] = true
 				line := st.timelineLine(now)
 				line.CPUPercent, line.FDs, line.HTTPErrors = cpu, fds, httpErrors
@@ -235,6 +260,7 @@ func (s *Server) housekeeping() {
 					s.log.Warn("metrics timeline not written; streaming continues", "err", err)
 				}
 			}
+			s.sampleSystem(now, cpu, fds, egress)
 			for name := range tl.files {
 				if !seen[name] {
 					tl.forget(name)
@@ -286,6 +312,7 @@ func trackStatus(t *forward.Track, meter *rateMeter, fps float64) *status.Media 
 		Lost:          st.Lost,
 		PLIsRequested: st.KeyframesRequested,
 		PLIsSent:      st.KeyframesSentUpstream,
+		JitterMS:      float64(st.Jitter.Microseconds()) / 1000,
 	}
 	if st.KeyframeInterval > 0 {
 		m.KeyframeInterval = st.KeyframeInterval.Seconds()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type publisher struct {
 	pc     *webrtc.PeerConnection // nil for in-process sources
 	cancel context.CancelFunc     // stops an in-process source
 	dump   *dump.Writer           // ingest dump, nil until connected or when dumping failed
+	nacks  *nackCounter           // NACKs sent to the streamer; nil for in-process sources
 
 	mu     sync.Mutex
 	tracks []*forward.Track
@@ -92,6 +94,14 @@ func (st *stream) setPublisher(p *publisher) {
 	st.pub = p
 	st.liveSince = time.Now()
 	st.mu.Unlock()
+	text := "stream live"
+	if p.remote != "" {
+		text += " from " + p.remote
+	}
+	if old != nil {
+		text += " (replaced the previous publisher)"
+	}
+	st.srv.events.Publish(status.Event{Kind: status.EventLive, Stream: st.name, Level: "info", Text: text})
 	if old != nil {
 		st.srv.log.Info("publisher replaced", "stream", st.name, "old", short(old.id), "new", short(p.id))
 		st.closePublisher(old)
@@ -161,6 +171,7 @@ func (st *stream) endPublisher(p *publisher) {
 	if st.pub == p {
 		st.pub = nil
 		st.srv.log.Info("stream offline", "stream", st.name, "session", short(p.id))
+		st.srv.events.Publish(status.Event{Kind: status.EventOff, Stream: st.name, Level: "warn", Text: "stream offline: publisher left"})
 	}
 	st.mu.Unlock()
 	st.closePublisher(p)
@@ -215,6 +226,7 @@ func (st *stream) removeViewer(v *viewer, reason string) {
 		st.srv.viewers.Add(-1)
 		st.srv.metrics.viewerLeft(st.name)
 		st.srv.log.Info("viewer left", "stream", st.name, "viewer", v.num, "reason", reason)
+		st.srv.events.Publish(status.Event{Kind: status.EventLeave, Stream: st.name, Level: "info", Text: fmt.Sprintf("viewer %d left: %s", v.num, reason)})
 		st.srv.forget(st)
 	})
 }
@@ -260,7 +272,9 @@ func (st *stream) closeAll() {
 // a sender report per track (RFC 3550 §6.2 suggests ≥ 5 s for large
 // sessions; one per second keeps browsers' lip-sync and RTT fresh at a cost
 // of two small packets per viewer per second).
-func (st *stream) tick(now time.Time) {
+//
+// It returns the stream's egress bitrate (all viewers).
+func (st *stream) tick(now time.Time) (egressBPS int64) {
 	video, audio := st.fwd.Tracks()
 	if video != nil {
 		s := video.Stats()
@@ -300,6 +314,7 @@ func (st *stream) tick(now time.Time) {
 			bytes += d.Stats().Bytes
 		}
 		v.meter.sample(bytes, now)
+		egressBPS += v.meter.bps.Load()
 		if len(pkts) > 0 {
 			_ = v.pc.WriteRTCP(pkts)
 			if v.capture.Load() != nil {
@@ -309,6 +324,7 @@ func (st *stream) tick(now time.Time) {
 			}
 		}
 	}
+	return egressBPS
 }
 
 // timelineLine is the stream's second in the metrics timeline.
@@ -343,7 +359,9 @@ func (st *stream) status(admin bool) status.Stream {
 	video, audio := st.fwd.Tracks()
 	st.mu.Lock()
 	out := status.Stream{Name: st.name, Live: st.pub != nil, Viewers: len(st.viewers)}
+	var nacks *nackCounter
 	if st.pub != nil {
+		nacks = st.pub.nacks
 		out.UptimeSeconds = time.Since(st.liveSince).Seconds()
 		if admin {
 			out.Publisher = &status.Session{ID: st.pub.id, Remote: st.pub.remote, Since: st.pub.since, State: "live"}
@@ -360,6 +378,13 @@ func (st *stream) status(admin bool) status.Stream {
 	st.mu.Unlock()
 	out.Video = trackStatus(video, &st.video, math.Float64frombits(st.fps.Load()))
 	out.Audio = trackStatus(audio, &st.audio, 0)
+	if nacks != nil {
+		for _, m := range []*status.Media{out.Video, out.Audio} {
+			if m != nil {
+				m.NACKsSent = nacks.get(m.SSRC)
+			}
+		}
+	}
 	return out
 }
 

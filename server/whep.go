@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/forward"
+	"github.com/bcastdev/bcast/server/status"
 	"github.com/bcastdev/bcast/sysinfo"
 )
 
@@ -150,6 +151,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	st.addViewer(v)
 	s.metrics.viewerJoined(name)
 	s.log.Info("viewer joined", "stream", name, "viewer", v.num, "remote", r.RemoteAddr)
+	s.events.Publish(status.Event{Kind: status.EventJoin, Stream: name, Level: "info", Text: fmt.Sprintf("viewer %d joined from %s", v.num, v.remote)})
 	time.AfterFunc(s.reap, func() {
 		if v.state.Load() != "connected" {
 			st.removeViewer(v, "ICE/DTLS did not complete within "+s.reap.String())

@@ -43,9 +43,9 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.getStream(name, true)
-	p := &publisher{id: newID(), remote: r.RemoteAddr, since: time.Now()}
+	p := &publisher{id: newID(), remote: r.RemoteAddr, since: time.Now(), nacks: newNACKCounter()}
 	tap := &dump.Tap{}
-	api, err := s.tr.ingestAPI(tap)
+	api, err := s.tr.ingestAPI(tap, p.nacks)
 	if err != nil {
 		s.forget(st)
 		httpError(w, http.StatusInternalServerError, err.Error())

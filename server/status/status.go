@@ -15,6 +15,9 @@ type Stream struct {
 	Audio         *Media   `json:"audio,omitempty"`
 	Publisher     *Session `json:"publisher,omitempty"` // admin only
 	Dump          *Dump    `json:"dump,omitempty"`      // admin only
+	// Snapshot only (GET /api/admin/snapshot, the console):
+	ViewerList []Viewer `json:"viewer_list,omitempty"`
+	Chat       *Chat    `json:"chat,omitempty"`
 }
 
 // Dump is the state of the current publisher's ingest dump.
@@ -41,6 +44,8 @@ type Media struct {
 	KeyframeInterval float64 `json:"keyframe_interval_seconds,omitempty"`
 	PLIsRequested    uint64  `json:"plis_requested"`
 	PLIsSent         uint64  `json:"plis_sent"`
+	NACKsSent        uint64  `json:"nacks_sent"` // NACKs bcast sent to the streamer
+	JitterMS         float64 `json:"jitter_ms"`  // RFC 3550 interarrival jitter
 }
 
 // Session is a publisher (or viewer) connection, shown to admins only since
@@ -71,4 +76,125 @@ type Viewer struct {
 	PLIs        uint64    `json:"plis"`
 	Problem     string    `json:"problem,omitempty"` // e.g. codec mismatch
 	Capture     string    `json:"capture,omitempty"` // current capture segment when the leg is captured
+}
+
+// Snapshot is everything the operator console shows, taken at one instant.
+// The server builds it in process (bcast serve) and serves it as JSON to
+// remote consoles (GET /api/admin/snapshot), so both render the same data.
+type Snapshot struct {
+	Time    time.Time `json:"time"`
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+	System  System    `json:"system"`
+	// Streams carry the admin-only fields: publisher, dump, viewer list and
+	// chat state.
+	Streams []Stream `json:"streams"`
+}
+
+// System is the process and machine side of a snapshot.
+type System struct {
+	ProcessCPUPercent float64 `json:"process_cpu_percent"` // 100 = one core busy
+	MachineCPUPercent float64 `json:"machine_cpu_percent"` // 100 = all cores busy
+	Cores             int     `json:"cores"`
+	RSSBytes          uint64  `json:"rss_bytes"`
+	Goroutines        int     `json:"goroutines"`
+	FDs               int     `json:"fds"`
+	FDLimit           int     `json:"fd_limit"`
+	Viewers           int     `json:"viewers"`     // all streams
+	MaxViewers        int     `json:"max_viewers"` // 0 = unlimited
+	EgressBPS         int64   `json:"egress_bps"`  // media sent to viewers, all streams
+	DumpDir           string  `json:"dump_dir"`
+	DumpBytes         int64   `json:"dump_bytes"`      // all dump files kept
+	DumpFreeBytes     uint64  `json:"dump_free_bytes"` // free space on the dump file system
+	DumpError         string  `json:"dump_error,omitempty"`
+}
+
+// Chat is one stream's chat as moderators see it.
+type Chat struct {
+	Enabled         bool          `json:"enabled"`
+	SlowModeSeconds int           `json:"slow_mode_seconds"` // 0 = off
+	Connections     int           `json:"connections"`
+	Messages        []ChatMessage `json:"messages"` // history, oldest first (deleted ones are gone)
+	Chatters        []Chatter     `json:"chatters"` // connected, banned or timed out
+}
+
+// ChatMessage is one chat line. ID and Time come from the server.
+type ChatMessage struct {
+	ID    string    `json:"id"`
+	Time  time.Time `json:"time"`
+	User  string    `json:"user"` // public chatter id (not the session secret)
+	Nick  string    `json:"nick"`
+	Text  string    `json:"text"`
+	Admin bool      `json:"admin,omitempty"`
+}
+
+// Chatter is one chat participant as moderators see it.
+type Chatter struct {
+	User         string    `json:"user"`
+	Nick         string    `json:"nick"`
+	Remote       string    `json:"remote"` // address, admins only
+	Since        time.Time `json:"since"`
+	Connected    bool      `json:"connected"`
+	Admin        bool      `json:"admin,omitempty"`
+	Messages     int       `json:"messages"`
+	Banned       bool      `json:"banned,omitempty"`
+	TimeoutUntil time.Time `json:"timeout_until,omitzero"`
+}
+
+// ActionKind names an operator action.
+type ActionKind string
+
+// The operator actions, shared by the console, the admin API
+// (POST /api/admin/actions) and the web page's admin mode.
+const (
+	ActionKick         ActionKind = "kick"          // Stream, Target = viewer id
+	ActionMaxViewers   ActionKind = "max_viewers"   // Value = limit, 0 = unlimited
+	ActionCaptureStart ActionKind = "capture_start" // Stream, Target = viewer id
+	ActionCaptureStop  ActionKind = "capture_stop"  // Stream, Target = viewer id
+	ActionChatDelete   ActionKind = "chat_delete"   // Stream, Target = message id
+	ActionChatBan      ActionKind = "chat_ban"      // Stream, Target = user; Seconds 0 = until unbanned
+	ActionChatUnban    ActionKind = "chat_unban"    // Stream, Target = user
+	ActionChatTimeout  ActionKind = "chat_timeout"  // Stream, Target = user, Seconds
+	ActionChatSlow     ActionKind = "chat_slow"     // Stream, Seconds (0 = off)
+	ActionChatOn       ActionKind = "chat_on"       // Stream
+	ActionChatOff      ActionKind = "chat_off"      // Stream
+	ActionChatClear    ActionKind = "chat_clear"    // Stream
+)
+
+// Action is one operator action. Fields not used by Kind are ignored.
+type Action struct {
+	Kind    ActionKind `json:"kind"`
+	Stream  string     `json:"stream,omitempty"`
+	Target  string     `json:"target,omitempty"`
+	Seconds int        `json:"seconds,omitempty"`
+	Value   int        `json:"value,omitempty"`
+	// By names who acted, for the server log and the chat log
+	// ("console", "web", "api"); never a token.
+	By string `json:"by,omitempty"`
+}
+
+// EventKind classifies a discrete event.
+type EventKind string
+
+// Events the server publishes to consoles (in process, or over
+// GET /api/admin/events as server-sent events).
+const (
+	EventChat   EventKind = "chat"  // a chat message (Chat set)
+	EventJoin   EventKind = "join"  // a viewer joined
+	EventLeave  EventKind = "leave" // a viewer left
+	EventLive   EventKind = "live"  // a publisher started
+	EventOff    EventKind = "offline"
+	EventAction EventKind = "action" // an operator action was applied
+	EventAlert  EventKind = "alert"  // something the operator should look at
+)
+
+// Event is one discrete happening. Delivery is best effort: a slow consumer
+// loses the oldest events, never blocks the server.
+type Event struct {
+	Time   time.Time    `json:"time"`
+	Kind   EventKind    `json:"kind"`
+	Stream string       `json:"stream,omitempty"`
+	Level  string       `json:"level,omitempty"` // "info", "warn", "error"
+	Text   string       `json:"text"`
+	Chat   *ChatMessage `json:"chat,omitempty"`
 }
