@@ -24,6 +24,7 @@ import (
 // File is one capture file.
 type File struct {
 	Path    string    `json:"path"`
+	Kind    string    `json:"kind"`             // KindDump, or a log kind (KindChat, …)
 	Stream  string    `json:"stream,omitempty"` // directory name for bcast dumps
 	Leg     string    `json:"leg,omitempty"`    // interface name (ingest, viewer-…)
 	Start   time.Time `json:"start"`
@@ -33,6 +34,7 @@ type File struct {
 	RTCP    uint64    `json:"rtcp"`
 	Skipped int       `json:"skipped"`           // non-UDP or undecodable frames
 	Dropped uint64    `json:"dropped,omitempty"` // packets the writer could not store (interface statistics)
+	Lines   int       `json:"lines,omitempty"`   // logs: JSON lines or log lines
 	Err     string    `json:"error,omitempty"`   // a corrupt block stopped the read here
 }
 
@@ -166,7 +168,7 @@ func Analyze(files []string, sdpOverride string) (*Report, error) {
 
 // analyzeFile reads one capture, calling fn for each UDP packet.
 func analyzeFile(path string, fn func(*dump.Reader, dump.Packet)) (File, error) {
-	f := File{Path: path}
+	f := File{Path: path, Kind: KindDump}
 	if fi, err := os.Stat(path); err == nil {
 		f.Size = fi.Size()
 	}

@@ -27,7 +27,7 @@ func newDumpLsCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "ls [DIR]",
-		Short:   "List dump segments: stream, leg, time range, size, packets",
+		Short:   "List dump segments (stream, leg, time range, size, packets) and the chat, metrics and server logs beside them",
 		Example: "  bcast dump ls\n  bcast dump ls /var/lib/bcast/dumps",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,10 +51,21 @@ func newDumpLsCmd() *cobra.Command {
 					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err)
 				}
 			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), list)
+			logs, err := inspect.Logs([]string{dir})
+			if err != nil {
+				return fmt.Errorf("dump ls: %w", err)
 			}
-			return printFiles(cmd.OutOrStdout(), list)
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), append(list, logs...))
+			}
+			if err := printFiles(cmd.OutOrStdout(), list); err != nil {
+				return err
+			}
+			if len(logs) == 0 {
+				return nil
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return printLogs(cmd.OutOrStdout(), logs)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -117,6 +128,20 @@ func printFiles(w io.Writer, files []inspect.File) error {
 	for _, f := range files {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", dash(f.Stream), dash(f.Leg), f.Start.UTC().Format("2006-01-02 15:04:05"),
 			f.End.Sub(f.Start).Round(time.Millisecond), humanBytes(f.Size), f.Packets, f.Dropped, f.Path)
+	}
+	return tw.Flush()
+}
+
+func printLogs(w io.Writer, logs []inspect.File) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "STREAM\tLOG\tSTART (UTC)\tDURATION\tSIZE\tLINES\tFILE\t")
+	for _, f := range logs {
+		start := "-"
+		if !f.Start.IsZero() {
+			start = f.Start.UTC().Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", dash(f.Stream), f.Kind, start,
+			f.End.Sub(f.Start).Round(time.Second), humanBytes(f.Size), f.Lines, f.Path)
 	}
 	return tw.Flush()
 }

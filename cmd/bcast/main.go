@@ -58,7 +58,7 @@ func newRoot() *cobra.Command {
 		RunE: serve.RunE,
 	}
 	root.Flags().AddFlagSet(serve.Flags())
-	root.AddCommand(serve, newPublishCmd(), newWatchCmd(), newLoadtestCmd(), newDumpCmd(), newDiagnoseCmd(), newReplayCmd(), newVersionCmd())
+	root.AddCommand(serve, newPublishCmd(), newWatchCmd(), newLoadtestCmd(), newConsoleCmd(), newDumpCmd(), newDiagnoseCmd(), newReplayCmd(), newVersionCmd())
 	return root
 }
 

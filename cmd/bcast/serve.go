@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/bcastdev/bcast/config"
@@ -22,6 +24,7 @@ import (
 	"github.com/bcastdev/bcast/media"
 	"github.com/bcastdev/bcast/server"
 	"github.com/bcastdev/bcast/sysinfo"
+	"github.com/bcastdev/bcast/tui"
 )
 
 func newServeCmd() *cobra.Command {
@@ -51,13 +54,48 @@ func randomToken() string {
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
+	return slog.New(logHandler(w, level))
+}
+
+func logHandler(w io.Writer, level string) slog.Handler {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})
+}
+
+// wantConsole reports whether serve opens the operator console: stdout
+// and stdin are a terminal and --no-tui is not set (CONTRACT.md).
+func wantConsole(cfg config.Server, stdout io.Writer) bool {
+	f, ok := stdout.(*os.File)
+	return !cfg.NoTUI && ok && term.IsTerminal(f.Fd()) && term.IsTerminal(os.Stdin.Fd())
+}
+
+// openLogFile opens <dump-dir>/bcast-<UTC start>.log for the console mode,
+// where the terminal belongs to the console: the log stays beside the
+// dumps for the post-mortem.
+func openLogFile(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	name := filepath.Join(dir, "bcast-"+time.Now().UTC().Format("20060102T150405Z")+".log")
+	return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 }
 
 func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) error {
-	log := newLogger(stderr, cfg.LogLevel)
+	console := wantConsole(cfg, stdout)
+	events := server.NewEvents()
+	logOut := stderr
+	if console {
+		f, err := openLogFile(cfg.DumpDir)
+		if err != nil {
+			return fmt.Errorf("log file in %s (--dump-dir): %w", cfg.DumpDir, err)
+		}
+		defer f.Close()
+		logOut = f
+	}
+	// Warnings and errors also reach consoles (this one and remote ones) as
+	// alerts.
+	log := slog.New(server.AlertHandler(logHandler(logOut, cfg.LogLevel), events, slog.LevelWarn))
 	soft, hard, err := sysinfo.RaiseFDLimit()
 	if err != nil {
 		log.Warn("could not raise file descriptor limit", "soft", soft, "hard", hard, "err", err)
@@ -75,7 +113,7 @@ func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on %s (--addr): %w", cfg.Addr, err)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion(), Events: events})
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("start server (--ice-udp-port %d): %w", cfg.ICEUDPPort, err)
@@ -95,7 +133,23 @@ func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) 
 	if cfg.Demo {
 		go runDemo(ctx, srv, log)
 	}
-	err = srv.Serve(ctx, ln)
+	if !console {
+		return serveUntilDone(ctx, srv, ln)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- serveUntilDone(ctx, srv, ln) }()
+	local := srv.Local()
+	defer local.Close()
+	title := fmt.Sprintf("bcast serve %s", ln.Addr())
+	cerr := tui.Run(ctx, local, tui.Options{Title: title})
+	cancel()
+	return errors.Join(cerr, <-errc)
+}
+
+func serveUntilDone(ctx context.Context, srv *server.Server, ln net.Listener) error {
+	err := srv.Serve(ctx, ln)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
