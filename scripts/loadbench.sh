@@ -9,6 +9,10 @@
 #   rss_kb_view  (RSS during the window - RSS before the viewers) / N
 #   gor_view     (goroutines during the window - before) / N
 #   join p50/p99, first-frame p95 (ms), loss % and failed joins, from loadtest --json
+# With CONSOLE=1 (needs tmux) it also runs `bcast console --readonly` in a
+# detached tmux terminal during each window and prints its CPU: the
+# operator console's cost with N viewers (4 snapshots a second over the
+# admin API, JSON decode, render).
 #
 # Everything runs on loopback and stops by itself. Usage:
 #   scripts/loadbench.sh                    # N = 100 300 1000, 30 s windows
@@ -35,10 +39,15 @@ if [ ! -f "$WORK/clip.ivf" ]; then
 fi
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+TMUX_SOCK=bcast-loadbench-$$
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ "${CONSOLE:-}" = 1 ] && tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
+	wait 2>/dev/null || true
+}
 trap cleanup EXIT
 
-BCAST_NO_TUI=1 "$WORK/bcast" serve --addr "127.0.0.1:$PORT" --ice-udp-port 0 --publish-token "$TOKEN" \
+BCAST_NO_TUI=1 "$WORK/bcast" serve --addr "127.0.0.1:$PORT" --ice-udp-port 0 --publish-token "$TOKEN" --admin-token "$TOKEN" \
 	--dump-dir "$WORK/dumps" --log-level warn 2>"$WORK/server.log" >/dev/null &
 SERVER=$!
 pids+=("$SERVER")
@@ -61,9 +70,23 @@ for N in $NS; do
 		>"$WORK/loadtest-$N.json" 2>"$WORK/loadtest-$N.log" &
 	lt=$!
 	sleep "$SETTLE"
+	if [ "${CONSOLE:-}" = 1 ]; then
+		tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -x 160 -y 50 \
+			"echo \$\$ > $WORK/console.pid; exec $WORK/bcast console $BASE --admin-token $TOKEN --readonly"
+		sleep 2
+		CPID=$(cat "$WORK/console.pid")
+		c0=$(awk '{print $14 + $15}' "/proc/$CPID/stat")
+	fi
 	t0=$(cpu_ticks); p0=$(metric bcast_egress_packets_total)
 	sleep "$WINDOW"
 	t1=$(cpu_ticks); p1=$(metric bcast_egress_packets_total)
+	if [ "${CONSOLE:-}" = 1 ]; then
+		c1=$(awk '{print $14 + $15}' "/proc/$CPID/stat")
+		tmux -L "$TMUX_SOCK" capture-pane -p >"$WORK/console-$N.txt"
+		tmux -L "$TMUX_SOCK" kill-server
+		awk -v d="$((c1 - c0))" -v clk="$CLK" -v w="$WINDOW" -v N="$N" \
+			'BEGIN { printf "       console (bcast console --readonly, %d viewers): %.2f %% of one core\n", N, d * 100 / clk / w }'
+	fi
 	rss1=$(rss_kb); gor1=$(metric go_goroutines)
 	wait "$lt" || true
 	json="$WORK/loadtest-$N.json"

@@ -75,7 +75,7 @@ func (s *Server) apply(a status.Action) (string, error) {
 		}
 	case status.ActionChatDelete, status.ActionChatBan, status.ActionChatUnban, status.ActionChatTimeout,
 		status.ActionChatSlow, status.ActionChatOn, status.ActionChatOff, status.ActionChatClear:
-		if !streamName.MatchString(a.Stream) {
+		if !status.ValidStreamName(a.Stream) {
 			return "", fmt.Errorf("%w: stream name %q", ErrInvalid, a.Stream)
 		}
 		return "", s.chat.Do(a)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/admin"
@@ -210,4 +211,45 @@ func TestIngestHealthInSnapshot(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestChatInSnapshot: a stream with only a chat room (no WebRTC session)
+// shows in the snapshot with its chat; chat actions through the admin API
+// change what the snapshot reports.
+func TestChatInSnapshot(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, strings.Replace(srv.base, "http", "ws", 1)+"/api/chat/lobby", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"join","nick":"early"}`)); err != nil {
+		t.Fatal(err)
+	}
+	chatOf := func() *status.Chat {
+		for _, st := range srv.Snapshot().Streams {
+			if st.Name == "lobby" {
+				return st.Chat
+			}
+		}
+		return nil
+	}
+	waitFor(t, 5*time.Second, "the chat-only stream in the snapshot", func() bool {
+		ch := chatOf()
+		return ch != nil && ch.Connections == 1 && len(ch.Chatters) == 1 && ch.Chatters[0].Nick == "early"
+	})
+	resp, body := httpDo(t, "POST", srv.base+"/api/admin/actions", adminToken, "application/json",
+		strings.NewReader(`{"kind":"chat_slow","stream":"lobby","seconds":7,"by":"test"}`))
+	if resp.StatusCode != 200 {
+		t.Fatalf("chat_slow: %d %s", resp.StatusCode, body)
+	}
+	if ch := chatOf(); ch == nil || ch.SlowModeSeconds != 7 {
+		t.Fatalf("chat after slow mode: %+v", ch)
+	}
+	if resp, body := httpDo(t, "POST", srv.base+"/api/admin/actions", adminToken, "application/json",
+		strings.NewReader(`{"kind":"chat_delete","stream":"lobby","target":"no-such-message"}`)); resp.StatusCode != 404 {
+		t.Fatalf("deleting an unknown message: %d %s, want 404", resp.StatusCode, body)
+	}
 }

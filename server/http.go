@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bcastdev/bcast/config"
+	"github.com/bcastdev/bcast/server/status"
 	"github.com/bcastdev/bcast/web"
 )
 
@@ -168,7 +169,7 @@ func readOffer(w http.ResponseWriter, r *http.Request) (string, bool) {
 // checkStream validates the {stream} path value.
 func checkStream(w http.ResponseWriter, r *http.Request) (string, bool) {
 	name := r.PathValue("stream")
-	if !streamName.MatchString(name) {
+	if !status.ValidStreamName(name) {
 		httpError(w, http.StatusBadRequest, "stream name must be 1-64 characters of A-Z a-z 0-9 _ -")
 		return "", false
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/bcastdev/bcast/codec"
 	"github.com/bcastdev/bcast/forward"
 	"github.com/bcastdev/bcast/media"
+	"github.com/bcastdev/bcast/server/status"
 )
 
 // PublishLocal publishes in-process media sources (the demo clip) as stream
@@ -22,7 +23,7 @@ import (
 // stream like one, and returns when ctx is done, a source ends or fails, or
 // a WHIP publisher takes the stream over.
 func (s *Server) PublishLocal(ctx context.Context, name string, sources ...media.Source) error {
-	if !streamName.MatchString(name) {
+	if !status.ValidStreamName(name) {
 		return fmt.Errorf("invalid stream name %q", name)
 	}
 	ctx, cancel := context.WithCancel(ctx)

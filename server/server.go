@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -180,10 +179,6 @@ func (s *Server) Close() error {
 	})
 	return nil
 }
-
-// streamName is what a stream may be called: it ends up in URLs and in dump
-// directory names, so no dots, slashes or spaces.
-var streamName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // getStream returns the named stream, creating it when create is set.
 func (s *Server) getStream(name string, create bool) *stream {

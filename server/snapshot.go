@@ -71,6 +71,13 @@ func (s *Server) Snapshot() status.Snapshot {
 		out.Chat = s.chat.State(st.name)
 		snap.Streams = append(snap.Streams, out)
 	}
+	// Streams that only have a chat room (chatters on the page, no WebRTC
+	// session yet) still appear, so their chat can be moderated.
+	for _, name := range s.chat.Rooms() {
+		if s.getStream(name, false) == nil {
+			snap.Streams = append(snap.Streams, status.Stream{Name: name, Chat: s.chat.State(name)})
+		}
+	}
 	sort.Slice(snap.Streams, func(i, j int) bool { return snap.Streams[i].Name < snap.Streams[j].Name })
 	return snap
 }

@@ -65,6 +65,7 @@ func TestServesPagesAndAssets(t *testing.T) {
 		{"/static/player.js", "text/javascript; charset=utf-8", "bcastStats"},
 		{"/static/publish.js", "text/javascript; charset=utf-8", "bcastPublishState"},
 		{"/static/common.js", "text/javascript; charset=utf-8", "waitForIceGathering"},
+		{"/static/chat.js", "text/javascript; charset=utf-8", "bcastChat"},
 		{"/static/favicon.svg", "image/svg+xml", "<svg"},
 	}
 	for _, c := range cases {
@@ -189,7 +190,13 @@ func TestPageElements(t *testing.T) {
 			`id="video" autoplay muted playsinline`,
 			`id="unmute"`, `id="overlay-text"`, `id="stats"`, `id="streams"`,
 			`id="viewers"`, `id="media-info"`,
-			`<section id="chat" class="side-col" aria-label="Chat" hidden></section>`,
+			`<section id="chat" class="side-col" aria-label="Chat" hidden>`,
+			`id="chat-list"`, `id="chat-nick"`, `id="chat-input"`, `id="chat-count"`, `id="chat-send"`,
+			`id="chat-status"`, `id="chat-notice"`, `id="chat-admin"`, `id="chat-slow"`, `id="chat-toggle"`,
+		},
+		"/static/chat.js": {
+			"window.bcastChat", "textContent", "/api/chat/", "/api/admin/actions", "history.replaceState",
+			"sessionStorage", "localStorage", "Authorization", "by: 'web'", "backoffDelay",
 		},
 		"/publish": {
 			`id="stream"`, `id="token" name="token" type="password"`, `id="source"`,

@@ -198,3 +198,19 @@ type Event struct {
 	Text   string       `json:"text"`
 	Chat   *ChatMessage `json:"chat,omitempty"`
 }
+
+// ValidStreamName reports whether s may name a stream: 1–64 characters of
+// A–Z a–z 0–9 _ -. Names end up in URLs and in dump and chat-log directory
+// names, so no dots, slashes or spaces.
+func ValidStreamName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
