@@ -2,21 +2,27 @@
 // corruption arrive from the streamer (ingest leg) or appear between server
 // and viewer (viewer leg)? It reads captures of either or both legs — the
 // server's dumps, `bcast watch -o x.pcapng`, or any pcap of plain RTP with
-// its SDP — finds anomalies per leg and attributes each to a side, with
-// evidence an engineer can check in Wireshark.
+// its SDP — finds anomalies per leg, aligns the viewer leg with the ingest
+// leg packet by packet, and attributes each anomaly to a side with evidence
+// an engineer can check in Wireshark.
 //
-// This first version compares the legs class by class (loss, duplicates,
-// timestamp jumps, SSRC changes, freezes, keyframes, header extensions,
-// payload types, video orientation). It does not yet align individual
-// packets across the SFU's rewriting (SSRC, sequence and timestamp offsets),
-// which payload-modification findings will need.
+// The pipeline: read each leg (read.go) into per-SSRC packet records with a
+// payload hash; analyse each leg on its own — sequence (loss.go), timing
+// (timing.go), frames and keyframes (frames.go), H.264 fragmentation
+// (h264.go), header extensions (ext.go), RTCP feedback (rtcp.go); align the
+// viewer leg with the ingest leg by payload (align.go), which also finds
+// what the hop changed; attribute the viewer leg's anomalies (attribute.go);
+// aggregate findings (findings.go).
 package diagnose
 
 import (
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bcastdev/bcast/codec"
 )
 
 // Verdicts, as CONTRACT.md names them.
@@ -27,14 +33,21 @@ const (
 	Both         = "both"
 )
 
-// Finding is one anomaly with its evidence.
+// Finding is one anomaly class on one stream of one leg, with its evidence.
 type Finding struct {
-	Class    string    `json:"class"`
-	Leg      string    `json:"leg"`  // "ingest" or "viewer"
-	Side     string    `json:"side"` // streamer-side or viewer-side
-	Stream   string    `json:"stream"`
-	SSRC     uint32    `json:"ssrc,omitempty"`
-	FromS    float64   `json:"from_s"` // seconds from the leg's first packet
+	Class string `json:"class"`
+	// Level is "error", "warning" or "info"; info findings never decide
+	// the verdict.
+	Level string `json:"level"`
+	Leg   string `json:"leg"` // "ingest" or "viewer"
+	// Side is streamer-side or viewer-side; empty for info findings.
+	Side   string `json:"side"`
+	Stream string `json:"stream"` // "video 0x1234abcd"
+	Kind   string `json:"kind,omitempty"`
+	SSRC   uint32 `json:"ssrc,omitempty"`
+	// FromS and ToS are seconds from the leg's first packet; From and To
+	// the same times on the capture's clock.
+	FromS    float64   `json:"from_s"`
 	ToS      float64   `json:"to_s"`
 	From     time.Time `json:"from"`
 	To       time.Time `json:"to"`
@@ -48,6 +61,7 @@ type Report struct {
 	Verdict  string    `json:"verdict"`
 	Findings []Finding `json:"findings"`
 	legs     []*leg    // for the HTML timeline
+	att      *attribution
 }
 
 // Options name the captures of each leg.
@@ -58,27 +72,45 @@ type Options struct {
 
 // Run analyses the legs.
 func Run(o Options) (*Report, error) {
-	in, err := readLeg("ingest", o.Ingest, o.SDP)
+	seed := maphash.MakeSeed()
+	in, err := readLeg(ingestLeg, o.Ingest, o.SDP, seed)
 	if err != nil {
 		return nil, err
 	}
+	in.analyse()
 	rep := &Report{Findings: []Finding{}, legs: []*leg{in}}
-	inF := in.findings()
-	for i := range inF {
-		inF[i].Side = StreamerSide
+	for i := range in.events {
+		if e := &in.events[i]; e.levelOf() != Info {
+			e.side = StreamerSide
+		}
 	}
-	rep.Findings = append(rep.Findings, inF...)
+	rep.Findings = append(rep.Findings, in.findings(in.events, nil)...)
 	if len(o.Viewer) > 0 {
-		vw, err := readLeg("viewer", o.Viewer, o.ViewerSDP)
+		vw, err := readLeg(viewerLeg, o.Viewer, o.ViewerSDP, seed)
 		if err != nil {
 			return nil, err
 		}
-		rep.Findings = append(rep.Findings, attribute(inF, vw.findings(), in, vw)...)
+		vw.analyse()
+		al := align(in, vw)
+		if err := al.evidence(in, vw); err != nil {
+			return nil, err
+		}
+		for _, v := range vw.streams {
+			if v.video() && !al.aligned(v) {
+				if extra := extraRotations(in, v); extra != "" {
+					vw.emit(event{class: "rotation", s: v, lo: 1, hi: 0, from: v.pkts[0].at, to: v.pkts[len(v.pkts)-1].at, n: 1, detail: extra})
+				}
+			}
+		}
+		rep.att = attribute(in, vw, al)
+		rep.Findings = append(rep.Findings, vw.findings(rep.att.events, rep.att)...)
 		rep.legs = append(rep.legs, vw)
 	}
 	sides := map[string]bool{}
 	for _, f := range rep.Findings {
-		sides[f.Side] = true
+		if f.Level != Info {
+			sides[f.Side] = true
+		}
 	}
 	switch {
 	case sides[StreamerSide] && sides[ViewerSide]:
@@ -90,194 +122,73 @@ func Run(o Options) (*Report, error) {
 	default:
 		rep.Verdict = Clean
 	}
-	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].severity > rep.Findings[j].severity })
+	rank := map[string]int{Error: 2, Warning: 1, Info: 0}
+	sort.SliceStable(rep.Findings, func(i, j int) bool {
+		a, b := &rep.Findings[i], &rep.Findings[j]
+		if rank[a.Level] != rank[b.Level] {
+			return rank[a.Level] > rank[b.Level]
+		}
+		if a.severity != b.severity {
+			return a.severity > b.severity
+		}
+		return a.Count > b.Count
+	})
 	return rep, nil
 }
 
-// attribute keeps the viewer-leg findings the ingest leg does not explain:
-// an anomaly the streamer already sent is not the viewer side's doing.
-func attribute(ingest, viewer []Finding, in, vw *leg) []Finding {
-	var out []Finding
-	for _, v := range viewer {
-		var inherited int64
-		for _, i := range ingest {
-			if i.Class == v.Class && kindOf(i.Stream) == kindOf(v.Stream) {
-				inherited += i.Count
+// analyse finds the anomalies of one leg on its own.
+func (l *leg) analyse() {
+	for _, s := range l.streams {
+		s.index()
+	}
+	pts := make([]int, 0, len(l.badPT))
+	for pt := range l.badPT {
+		pts = append(pts, int(pt))
+	}
+	sort.Ints(pts)
+	for _, pt := range pts {
+		b := l.badPT[uint8(pt)]
+		l.emit(event{class: "unknown-payload-type", lo: 1, hi: 0, from: b.from, to: b.to, n: int64(b.n),
+			detail: fmt.Sprintf("%d packets with payload type %d, which the leg's SDP does not declare (RFC 8866 §6.6)", b.n, pt)})
+	}
+	byKind := map[string][]*stream{}
+	for _, s := range l.streams {
+		if !strings.HasPrefix(s.kind, "pt") {
+			byKind[s.kind] = append(byKind[s.kind], s)
+		}
+	}
+	for _, kind := range []string{"video", "audio"} {
+		if ss := byKind[kind]; len(ss) > 1 {
+			var names []string
+			for _, s := range ss {
+				names = append(names, fmt.Sprintf("%#08x (from %.1f s)", s.ssrc, l.since(s.pkts[0].at)))
+			}
+			p := &ss[1].pkts[0]
+			l.emit(event{class: "ssrc-change", s: ss[1], lo: 1, hi: 0, from: p.at, to: ss[len(ss)-1].pkts[0].at, n: int64(len(ss) - 1),
+				detail: fmt.Sprintf("%s SSRCs %s: the sender restarted (new SSRC, sequence and timestamps)", kind, strings.Join(names, " → "))})
+		}
+	}
+	for _, s := range l.streams {
+		mark := len(l.events)
+		l.sequence(s)
+		var losses []event
+		for _, e := range l.events[mark:] {
+			if e.class == "loss" {
+				s.lost += e.n
+				losses = append(losses, e)
 			}
 		}
-		switch v.Class {
-		case "rotation":
-			// Compared by value below, not by count.
-			inherited = 0
-			if extra := extraRotations(in, vw, v.SSRC); extra == "" {
-				continue
-			} else {
-				v.Evidence = extra
-			}
-		default:
-			if inherited >= v.Count {
-				continue
-			}
-			if inherited > 0 {
-				v.Evidence += fmt.Sprintf(" (the ingest leg shows %d of these; %d appeared on the way to the viewer)", inherited, v.Count-inherited)
-				v.Count -= inherited
-			}
+		l.timing(s)
+		if s.video() {
+			l.frames(s)
+			l.keyframes(s, losses)
 		}
-		v.Side = ViewerSide
-		out = append(out, v)
-	}
-	return out
-}
-
-// extraRotations describes video-orientation values the viewer received that
-// the streamer never sent: the "rotating video" incident.
-func extraRotations(in, vw *leg, ssrc uint32) string {
-	sent := map[int]bool{}
-	for _, s := range in.streams {
-		for r := range s.rotations {
-			sent[r] = true
+		if s.codec == codec.H264 {
+			l.h264(s)
 		}
+		l.malformedEvents(s)
+		l.extensionEvents(s)
+		l.changeEvents(s)
 	}
-	s := vw.streams[ssrc]
-	var extra []string
-	for r, at := range s.rotations {
-		if !sent[r] {
-			extra = append(extra, fmt.Sprintf("%d° (first at %s)", r, at.UTC().Format("15:04:05.000")))
-		}
-	}
-	if len(extra) == 0 {
-		return ""
-	}
-	sort.Strings(extra)
-	return "viewer received video-orientation " + strings.Join(extra, ", ") + " that the streamer never sent"
-}
-
-func kindOf(stream string) string {
-	k, _, _ := strings.Cut(stream, " ")
-	return k
-}
-
-// findings lists the anomalies of one leg.
-func (l *leg) findings() []Finding {
-	var out []Finding
-	add := func(f Finding) {
-		f.Leg = l.name
-		f.FromS, f.ToS = f.From.Sub(l.start).Seconds(), f.To.Sub(l.start).Seconds()
-		out = append(out, f)
-	}
-	for pt, n := range l.badPT {
-		add(Finding{Class: "unknown-payload-type", Stream: fmt.Sprintf("pt %d", pt), From: l.badPTAt, To: l.badPTAt, Count: int64(n),
-			Evidence: fmt.Sprintf("%d packets with payload type %d, which the leg's SDP does not declare", n, pt), severity: 3})
-	}
-	for kind, ssrcs := range l.ssrcs {
-		if len(ssrcs) > 1 && !strings.HasPrefix(kind, "pt") {
-			s := l.streams[ssrcs[1]]
-			add(Finding{Class: "ssrc-change", Stream: kind, From: s.first, To: s.first, Count: int64(len(ssrcs) - 1),
-				Evidence: fmt.Sprintf("%s SSRCs %s: the sender restarted (new SSRC, sequence and timestamps)", kind, fmtSSRCs(ssrcs)), severity: 4})
-		}
-	}
-	for _, ssrc := range l.order {
-		s := l.streams[ssrc]
-		name := fmt.Sprintf("%s %#08x", s.kind, s.ssrc)
-		base := Finding{Stream: name, SSRC: s.ssrc, From: s.first, To: s.last}
-		if ranges, lost, dups := s.missing(); lost > 0 || dups > 0 {
-			if lost > 0 {
-				f := base
-				f.Class, f.Count, f.severity = "loss", lost, 8
-				f.Evidence = fmt.Sprintf("%d of %d packets missing: %s", lost, int64(s.packets-dups)+lost, fmtRanges(ranges))
-				add(f)
-			}
-			if dups > 0 {
-				f := base
-				f.Class, f.Count, f.severity = "duplicates", int64(dups), 2
-				f.Evidence = fmt.Sprintf("%d packets received more than once", dups)
-				add(f)
-			}
-		}
-		if len(s.tsJumps) > 0 {
-			f := base
-			f.Class, f.Count, f.severity = "timestamp-jump", int64(len(s.tsJumps)), 5
-			f.Evidence = strings.Join(first(s.tsJumps, 3), "; ")
-			add(f)
-		}
-		if len(s.freezes) > 0 {
-			longest := s.freezes[0]
-			for _, g := range s.freezes {
-				if g.to.Sub(g.from) > longest.to.Sub(longest.from) {
-					longest = g
-				}
-			}
-			f := base
-			f.Class, f.Count, f.severity = "freeze", int64(len(s.freezes)), 7
-			f.From, f.To = longest.from, longest.to
-			f.Evidence = fmt.Sprintf("%d arrival gaps over %s; longest %s", len(s.freezes), freezeGap, longest.to.Sub(longest.from).Round(time.Millisecond))
-			add(f)
-		}
-		if s.codec.IsVideo() {
-			switch {
-			case s.keyframes == 0:
-				f := base
-				f.Class, f.Count, f.severity = "no-keyframe", 1, 9
-				f.Evidence = fmt.Sprintf("%d video packets and not one keyframe: nothing is decodable", s.packets)
-				add(f)
-			case s.maxKeyGap > maxKeyframeGap:
-				f := base
-				f.Class, f.Count, f.severity = "keyframe-interval", 1, 4
-				f.From, f.To = s.keyGapAt, s.keyGapAt.Add(s.maxKeyGap)
-				f.Evidence = fmt.Sprintf("%s between keyframes: joining viewers and lossy ones wait that long", s.maxKeyGap.Round(time.Millisecond))
-				add(f)
-			}
-		}
-		for id, n := range s.badExt {
-			f := base
-			f.Class, f.Count, f.severity = "extension-not-negotiated", int64(n), 6
-			f.Evidence = fmt.Sprintf("%d packets carry header extension ID %d, which the leg's SDP does not map (RFC 8285)", n, id)
-			add(f)
-		}
-		if len(s.rotations) > 1 || l.name == "viewer" && len(s.rotations) > 0 {
-			var rs []string
-			for r := range s.rotations {
-				rs = append(rs, fmt.Sprintf("%d°", r))
-			}
-			sort.Strings(rs)
-			f := base
-			f.Class, f.Count, f.severity = "rotation", int64(len(rs)), 6
-			f.Evidence = "video-orientation values " + strings.Join(rs, ", ")
-			if l.name == "ingest" {
-				f.severity = 1 // a streamer turning the phone is news, rarely a fault
-			}
-			add(f)
-		}
-	}
-	return out
-}
-
-func fmtSSRCs(ssrcs []uint32) string {
-	var s []string
-	for _, x := range ssrcs {
-		s = append(s, fmt.Sprintf("%#08x", x))
-	}
-	return strings.Join(s, " → ")
-}
-
-func fmtRanges(r [][2]int64) string {
-	var s []string
-	for _, x := range first(r, 5) {
-		if x[0] == x[1] {
-			s = append(s, fmt.Sprintf("seq %d", uint16(x[0])))
-		} else {
-			s = append(s, fmt.Sprintf("seq %d–%d", uint16(x[0]), uint16(x[1])))
-		}
-	}
-	if len(r) > 5 {
-		s = append(s, fmt.Sprintf("and %d more ranges", len(r)-5))
-	}
-	return strings.Join(s, ", ")
-}
-
-func first[T any](s []T, n int) []T {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+	l.feedbackEvents()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,10 +22,14 @@ func newDiagnoseCmd() *cobra.Command {
 		Short: "Say whether a corruption came from the streamer's side or the viewer's side, with evidence",
 		Long: "diagnose reads a capture of the ingest leg (a dump directory or files) and optionally one of a\n" +
 			"viewer leg (`bcast watch -o viewer.pcapng`, a server viewer capture, or any pcap of plain RTP with\n" +
-			"its SDP), finds anomalies on each leg — loss, duplicates, timestamp jumps, SSRC restarts, freezes,\n" +
-			"missing or rare keyframes, header extensions the leg never negotiated, unknown payload types,\n" +
-			"video-orientation values the streamer never sent — and attributes each to a side.\n" +
-			"The viewer leg may use other SSRCs, payload types and offsets than the ingest leg.",
+			"its SDP) and finds anomalies on each leg: loss (bursts, worst seconds), duplicates, reordering,\n" +
+			"timestamp jumps and steps back, sequence discontinuities, SSRC restarts, frame-boundary errors,\n" +
+			"H.264 FU-A/STAP-A errors, missing or rare keyframes, video frozen after loss, freezes, jitter,\n" +
+			"PLI and NACK storms, header-extension problems, unknown payload types; resolution and parameter-set\n" +
+			"changes and Opus DTX as info. The viewer leg may use other SSRCs, payload types, offsets and\n" +
+			"extension IDs than the ingest leg: its packets are aligned with the ingest's by payload, which shows\n" +
+			"payloads and headers modified on the way and which missing packets the server had. Each anomaly is\n" +
+			"attributed to the streamer's side or the viewer's side.",
 		Example: "  bcast diagnose dumps/live viewer.pcapng\n  bcast diagnose --json dumps/live dumps/live/viewer-3-20261121T061500Z-0001.pcapng",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,8 +69,7 @@ func newDiagnoseCmd() *cobra.Command {
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
-			printDiagnosis(cmd.OutOrStdout(), rep)
-			return nil
+			return rep.WriteText(cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print one JSON object {"verdict", "findings"}`)
@@ -95,16 +97,4 @@ func legFiles(path string, ingest bool) ([]string, error) {
 		return nil, fmt.Errorf("no .pcapng/.pcap files in %s", path)
 	}
 	return keep, nil
-}
-
-func printDiagnosis(w io.Writer, rep *diagnose.Report) {
-	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
-	if len(rep.Findings) == 0 {
-		fmt.Fprintln(w, "no anomalies found")
-		return
-	}
-	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "- %s on the %s leg (%s), %s: %s\n    at %.1f–%.1f s (%s–%s UTC)\n", f.Class, f.Leg, f.Side, f.Stream,
-			f.Evidence, f.FromS, f.ToS, f.From.UTC().Format("15:04:05.000"), f.To.UTC().Format("15:04:05.000"))
-	}
 }
