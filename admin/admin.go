@@ -30,6 +30,10 @@ type Client struct {
 	hc    *http.Client
 	log   *slog.Logger
 
+	mu   sync.Mutex
+	etag string          // of last
+	last status.Snapshot // the latest snapshot, returned again on 304
+
 	once   sync.Once
 	events chan status.Event
 	ctx    context.Context
@@ -69,7 +73,7 @@ func (c *Client) Close() error {
 	return nil
 }
 
-func (c *Client) request(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
+func (c *Client) request(ctx context.Context, method, path string, body io.Reader, header ...func(http.Header)) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
 	if err != nil {
 		return nil, err
@@ -78,11 +82,14 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for _, h := range header {
+		h(req.Header)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode/100 != 2 {
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 		return nil, &StatusError{Code: resp.StatusCode, Reason: strings.TrimSpace(string(b))}
@@ -107,15 +114,28 @@ func (e *StatusError) Error() string {
 func (c *Client) Snapshot(ctx context.Context) (status.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	c.mu.Lock()
+	etag := c.etag
+	c.mu.Unlock()
 	var snap status.Snapshot
-	resp, err := c.request(ctx, http.MethodGet, "/api/admin/snapshot", nil)
+	resp, err := c.request(ctx, http.MethodGet, "/api/admin/snapshot", nil, func(h http.Header) {
+		if etag != "" {
+			h.Set("If-None-Match", etag)
+		}
+	})
 	if err != nil {
 		return snap, fmt.Errorf("snapshot: %w", err)
 	}
 	defer resp.Body.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if resp.StatusCode == http.StatusNotModified && c.etag == etag {
+		return c.last, nil
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
 		return snap, fmt.Errorf("snapshot: decoding: %w", err)
 	}
+	c.etag, c.last = resp.Header.Get("ETag"), snap
 	return snap, nil
 }
 

@@ -138,6 +138,36 @@ func TestAdminAPI(t *testing.T) {
 	if resp, _ := httpDo(t, "POST", srv.base+"/api/admin/actions", adminToken, "application/json", strings.NewReader(`{"kind":"kick","bogus":1}`)); resp.StatusCode != 400 {
 		t.Errorf("unknown JSON field: %d, want 400", resp.StatusCode)
 	}
+	// An unchanged snapshot is a 304 (retry: a housekeeping tick may fall
+	// between the two requests); an action changes the ETag.
+	etagOf := func(inm string) (int, string) {
+		req, _ := http.NewRequest("GET", srv.base+"/api/admin/snapshot", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("ETag")
+	}
+	got304 := false
+	for range 5 {
+		_, etag := etagOf("")
+		if code, _ := etagOf(etag); code == http.StatusNotModified {
+			got304 = true
+			_ = c.Do(ctx, status.Action{Kind: status.ActionMaxViewers, Value: 0})
+			if code, _ := etagOf(etag); code != 200 {
+				t.Fatalf("snapshot after an action: %d, want 200", code)
+			}
+			break
+		}
+	}
+	if !got304 {
+		t.Fatal("an unchanged snapshot never answered 304")
+	}
 	for _, path := range []string{"/api/admin/snapshot", "/api/admin/events"} {
 		if resp, _ := httpDo(t, "GET", srv.base+path, "", "", nil); resp.StatusCode != 401 {
 			t.Errorf("%s without token: %d, want 401", path, resp.StatusCode)

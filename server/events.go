@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bcastdev/bcast/server/status"
@@ -18,6 +19,7 @@ import (
 type Events struct {
 	mu   sync.Mutex
 	subs map[chan status.Event]struct{}
+	seq  atomic.Uint64 // events published so far
 }
 
 // NewEvents creates an empty event bus.
@@ -28,6 +30,7 @@ func (e *Events) Publish(ev status.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
+	e.seq.Add(1)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for ch := range e.subs {
@@ -48,6 +51,10 @@ func (e *Events) Publish(ev status.Event) {
 		}
 	}
 }
+
+// Seq counts the events published so far: a snapshot taken after a new
+// event may differ from the one before.
+func (e *Events) Seq() uint64 { return e.seq.Load() }
 
 // Subscribe returns a channel of the next events, buffered to n, and a
 // function that ends the subscription (and closes the channel).

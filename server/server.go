@@ -61,6 +61,7 @@ type Server struct {
 	viewers    atomic.Int64  // connected or connecting viewers, all streams
 	maxViewers atomic.Int64  // 0 = unlimited; changeable at run time
 	httpErrors atomic.Uint64 // 4xx/5xx answers since the last housekeeping tick
+	ticks      atomic.Uint64 // housekeeping rounds: counters and rates move once per tick
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -238,6 +239,7 @@ func (s *Server) housekeeping() {
 		case <-s.closed:
 			return
 		case now := <-tick.C:
+			s.ticks.Add(1)
 			list := s.streamList()
 			fds := sysinfo.OpenFDs()
 			s.metrics.fds.Set(float64(fds))
