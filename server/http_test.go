@@ -157,6 +157,9 @@ func TestNATIP(t *testing.T) {
 	if !strings.HasPrefix(loc, "/api/whep/n/") {
 		t.Fatalf("Location %q", loc)
 	}
+	if !resp.Close {
+		t.Error("WHEP answer keeps the connection open; want Connection: close (no idle fd per viewer)")
+	}
 	if resp, body := httpDo(t, "DELETE", srv.base+loc, "", "", nil); resp.StatusCode != 200 {
 		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
 	}

@@ -162,6 +162,10 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/api/whep/"+name+"/"+v.id)
 	w.Header().Set("ETag", `"`+v.id+`"`)
+	// A viewer's next request (DELETE) may come hours later: an idle
+	// keep-alive connection until then would cost every viewer a file
+	// descriptor, a goroutine and ~8 KiB of buffers on the server.
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
