@@ -32,6 +32,8 @@ func TestGoldenView(t *testing.T) {
 		{name: "200x60", w: 200, h: 60, profile: colorprofile.NoTTY},
 		{name: "120x40_ansi16", w: 120, h: 40, profile: colorprofile.ANSI},
 		{name: "80x24_help", w: 80, h: 24, profile: colorprofile.NoTTY, keys: []string{"?"}},
+		{name: "120x40_help_about", w: 120, h: 40, profile: colorprofile.NoTTY, keys: []string{"?"},
+			opts: Options{About: []string{"  player:      http://localhost:8080/", "  publish token: t0k3n\x1b[31m (escapes are stripped)"}}},
 		{name: "80x24_readonly_help", w: 80, h: 24, profile: colorprofile.NoTTY, opts: Options{ReadOnly: true}, keys: []string{"?"}},
 		{name: "120x40_chat_ban_confirm", w: 120, h: 40, profile: colorprofile.NoTTY, keys: []string{"tab", "k", "k", "b", "1", "d", "enter"}},
 		{name: "120x40_chatters_filter", w: 120, h: 40, profile: colorprofile.NoTTY, keys: []string{"/", "2", "0", "3", "enter", "o", "o", "o", "tab", "v"}},

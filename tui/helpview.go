@@ -40,6 +40,12 @@ func (m *Model) helpView(width, height int) string {
 	if m.opts.ReadOnly {
 		lines = append(lines, st.Warn.Render("read-only console: actions are disabled"))
 	}
+	for _, l := range m.opts.About {
+		lines = append(lines, fit(clean(l), width))
+	}
+	if len(m.opts.About) > 0 {
+		lines = append(lines, "")
+	}
 	for r, row := range rows {
 		if r > 0 {
 			lines = append(lines, "")

@@ -21,6 +21,10 @@ type Options struct {
 	// --no-color flag). NO_COLOR in the environment has the same effect
 	// without this, and 16-colour terminals get the basic palette.
 	NoColor bool
+	// About lines head the full help (?): where the server is reached
+	// (player, WHIP and WHEP URLs, tokens), which the console would
+	// otherwise hide behind its full screen once it opens.
+	About []string
 }
 
 func (o Options) withDefaults() Options {

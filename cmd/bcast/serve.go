@@ -120,7 +120,8 @@ func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) 
 	}
 	defer srv.Close()
 
-	printBanner(stdout, cfg, ln.Addr(), srv, generatedPublish, generatedAdmin)
+	banner := bannerLines(cfg, ln.Addr(), srv, generatedPublish, generatedAdmin)
+	printBanner(stdout, banner)
 	log.Info("serving", "http", ln.Addr().String(), "ice_udp", addrList(srv.ICEAddrs()), "version", buildVersion())
 
 	if cfg.PprofAddr != "" {
@@ -143,7 +144,7 @@ func runServe(ctx context.Context, cfg config.Server, stdout, stderr io.Writer) 
 	local := srv.Local()
 	defer local.Close()
 	title := fmt.Sprintf("bcast serve %s", ln.Addr())
-	cerr := tui.Run(ctx, local, tui.Options{Title: title})
+	cerr := tui.Run(ctx, local, tui.Options{Title: title, About: banner})
 	cancel()
 	return errors.Join(cerr, <-errc)
 }
@@ -188,22 +189,30 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 }
 
 // printBanner tells the operator where things are. Tokens are printed here,
-// once, to the terminal, and never written to the logs.
-func printBanner(w io.Writer, cfg config.Server, addr net.Addr, srv *server.Server, genPub, genAdmin bool) {
-	host := "localhost"
-	port := addr.(*net.TCPAddr).Port
-	base := fmt.Sprintf("http://%s:%d", host, port)
-	fmt.Fprintf(w, "bcast %s\n", buildVersion())
-	fmt.Fprintf(w, "  player:      %s/\n", base)
-	fmt.Fprintf(w, "  publish:     %s/publish\n", base)
-	fmt.Fprintf(w, "  WHIP (OBS):  %s/api/whip/<stream>\n", base)
-	fmt.Fprintf(w, "  WHEP:        %s/api/whep/<stream>\n", base)
-	fmt.Fprintf(w, "  ICE UDP:     %s\n", addrList(srv.ICEAddrs()))
-	fmt.Fprintf(w, "  publish token: %s%s\n", cfg.PublishToken, randomNote(genPub, "publish-token"))
-	fmt.Fprintf(w, "  admin token:   %s%s\n", cfg.AdminToken, randomNote(genAdmin, "admin-token"))
-	if cfg.Demo {
-		fmt.Fprintf(w, "  demo stream:   %s/?stream=demo\n", base)
+// once, to the terminal (and shown in the console's help), never written to
+// the logs.
+func printBanner(w io.Writer, lines []string) {
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
 	}
+}
+
+func bannerLines(cfg config.Server, addr net.Addr, srv *server.Server, genPub, genAdmin bool) []string {
+	base := fmt.Sprintf("http://localhost:%d", addr.(*net.TCPAddr).Port)
+	lines := []string{
+		"bcast " + buildVersion(),
+		"  player:      " + base + "/",
+		"  publish:     " + base + "/publish",
+		"  WHIP (OBS):  " + base + "/api/whip/<stream>",
+		"  WHEP:        " + base + "/api/whep/<stream>",
+		"  ICE UDP:     " + addrList(srv.ICEAddrs()),
+		"  publish token: " + cfg.PublishToken + randomNote(genPub, "publish-token"),
+		"  admin token:   " + cfg.AdminToken + randomNote(genAdmin, "admin-token"),
+	}
+	if cfg.Demo {
+		lines = append(lines, "  demo stream:   "+base+"/?stream=demo")
+	}
+	return lines
 }
 
 func randomNote(generated bool, setting string) string {
