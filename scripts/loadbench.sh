@@ -14,6 +14,10 @@
 # operator console's cost with N viewers (4 snapshots a second over the
 # admin API, JSON decode, render).
 #
+# SERVER_CPUS / CLIENT_CPUS (taskset lists, e.g. 0 and 1) pin the server and
+# the clients (publisher, load tester, console) to separate cores, so the
+# server's figures are not bent by competing for a core with 1000 peers.
+#
 # Everything runs on loopback and stops by itself. Usage:
 #   scripts/loadbench.sh                    # N = 100 300 1000, 30 s windows
 #   NS="100" WINDOW=10 scripts/loadbench.sh # quick run
@@ -38,6 +42,14 @@ if [ ! -f "$WORK/clip.ivf" ]; then
 		-ac 2 -ar 48000 -c:a libopus -b:a 96k -frame_duration 20 "$WORK/clip.ogg"
 fi
 
+# on CPUS CMD... &: run CMD pinned to CPUS when set. Always started in the
+# background, so exec makes $! the command's own pid (for /proc and kill).
+on() {
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
+}
+
 pids=()
 TMUX_SOCK=bcast-loadbench-$$
 cleanup() {
@@ -47,15 +59,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BCAST_NO_TUI=1 "$WORK/bcast" serve --addr "127.0.0.1:$PORT" --ice-udp-port 0 --publish-token "$TOKEN" --admin-token "$TOKEN" \
+BCAST_NO_TUI=1 on "${SERVER_CPUS:-}" "$WORK/bcast" serve --addr "127.0.0.1:$PORT" --ice-udp-port 0 --publish-token "$TOKEN" --admin-token "$TOKEN" \
 	--dump-dir "$WORK/dumps" --log-level warn 2>"$WORK/server.log" >/dev/null &
 SERVER=$!
 pids+=("$SERVER")
 until curl -fs "$BASE/api/streams" >/dev/null; do sleep 0.2; done
-"$WORK/bcast" publish --url "$BASE/api/whip/bench" --token "$TOKEN" --loop "$WORK/clip.ivf" "$WORK/clip.ogg" \
+on "${CLIENT_CPUS:-}" "$WORK/bcast" publish --url "$BASE/api/whip/bench" --token "$TOKEN" --loop "$WORK/clip.ivf" "$WORK/clip.ogg" \
 	2>"$WORK/publish.log" &
 pids+=("$!")
-until curl -fs "$BASE/api/streams" | grep -q '"live": true'; do sleep 0.2; done
+# grep reads all of curl's output (no -q): with pipefail, curl killed by
+# SIGPIPE would make the test fail forever.
+until curl -fs "$BASE/api/streams" | grep '"live": true' >/dev/null; do sleep 0.2; done
 
 CLK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
@@ -66,13 +80,13 @@ printf '%-6s %-11s %-11s %-9s %-9s %-9s %-12s %-8s %s\n' \
 	N cpu_us_pkt rss_kb_view gor_view join_p50 join_p99 firstfr_p95 loss_% failed
 for N in $NS; do
 	rss0=$(rss_kb); gor0=$(metric go_goroutines)
-	"$WORK/bcast" loadtest "$BASE/api/whep/bench" -n "$N" --burst --duration "$((SETTLE + WINDOW + 2))s" --json \
+	on "${CLIENT_CPUS:-}" "$WORK/bcast" loadtest "$BASE/api/whep/bench" -n "$N" --burst --duration "$((SETTLE + WINDOW + 2))s" --json \
 		>"$WORK/loadtest-$N.json" 2>"$WORK/loadtest-$N.log" &
 	lt=$!
 	sleep "$SETTLE"
 	if [ "${CONSOLE:-}" = 1 ]; then
 		tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -x 160 -y 50 \
-			"echo \$\$ > $WORK/console.pid; exec $WORK/bcast console $BASE --admin-token $TOKEN --readonly"
+			"echo \$\$ > $WORK/console.pid; exec ${CLIENT_CPUS:+taskset -c $CLIENT_CPUS} $WORK/bcast console $BASE --admin-token $TOKEN --readonly"
 		sleep 2
 		CPID=$(cat "$WORK/console.pid")
 		c0=$(awk '{print $14 + $15}' "/proc/$CPID/stat")
