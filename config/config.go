@@ -43,6 +43,10 @@ type Server struct {
 	ICEServers   []ICEServer
 	LogLevel     string
 	PprofAddr    string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed: the client's address is the right-most entry that is not
+	// one of them. Loopback by default (a proxy on the same host).
+	TrustedProxies []netip.Prefix
 
 	// Dump rotation and retention (bytes, durations; 0 = no limit).
 	DumpSegmentBytes int64
@@ -63,6 +67,7 @@ func Defaults() Server {
 
 		DumpSegmentBytes: 256 << 20,
 		DumpSegmentAge:   10 * time.Minute,
+		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}
 }
 
@@ -128,6 +133,9 @@ func settings() []setting {
 				return err
 			},
 			func(*Server) string { return "" }},
+		{"trusted-proxies", "reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For names the client; \"none\" trusts none", "list",
+			func(s *Server, v string) error { return parsePrefixes(&s.TrustedProxies, v) },
+			func(s *Server) string { return formatPrefixes(s.TrustedProxies) }},
 		{"pprof-addr", "serve Go pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off when empty", "string",
 			func(s *Server, v string) error { s.PprofAddr = v; return nil },
 			func(s *Server) string { return s.PprofAddr }},
@@ -221,6 +229,16 @@ func loadYAML(cfg *Server, sts []setting, path string) error {
 			}
 			cfg.ICEServers = servers
 			continue
+		}
+		if node.Kind == yaml.SequenceNode && st.kind == "list" {
+			var items []string
+			for _, item := range node.Content {
+				if item.Kind != yaml.ScalarNode {
+					return fmt.Errorf("invalid config file %s: setting %q (line %d): expected a list of values", path, key, item.Line)
+				}
+				items = append(items, item.Value)
+			}
+			node = yaml.Node{Kind: yaml.ScalarNode, Value: strings.Join(items, ","), Line: node.Line}
 		}
 		if node.Kind != yaml.ScalarNode {
 			return fmt.Errorf("invalid config file %s: setting %q (line %d): expected a %s value", path, key, node.Line, st.kind)
@@ -419,3 +437,38 @@ func parseBool(dst *bool, v string) error {
 	}
 	return nil
 }
+
+// parsePrefixes reads a comma separated list of IPs and CIDRs; "none" or
+// an empty value is the empty list.
+func parsePrefixes(dst *[]netip.Prefix, v string) error {
+	var out []netip.Prefix
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" || item == "none" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(item)
+		if err != nil {
+			return fmt.Errorf("%q is neither an IP address nor a CIDR prefix", item)
+		}
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	*dst = out
+	return nil
+}
+
+func formatPrefixes(ps []netip.Prefix) string {
+	if len(ps) == 0 {
+		return "none"
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+

@@ -166,3 +166,25 @@ func FuzzParseICEServers(f *testing.F) {
 		}
 	})
 }
+
+func TestTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		err      bool
+	}{
+		{"10.0.0.0/8, 192.168.1.5", "10.0.0.0/8,192.168.1.5/32", false},
+		{"none", "none", false},
+		{"2001:db8::/32", "2001:db8::/32", false},
+		{"10.0.0.1/8", "10.0.0.0/8", false},
+		{"proxy.local", "", true},
+	} {
+		var s Server
+		err := parsePrefixes(&s.TrustedProxies, tc.in)
+		if (err != nil) != tc.err {
+			t.Fatalf("%q: err %v", tc.in, err)
+		}
+		if got := formatPrefixes(s.TrustedProxies); !tc.err && got != tc.want {
+			t.Errorf("%q → %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -225,5 +227,42 @@ func writeJSON(w http.ResponseWriter, v any) {
 func (s *Server) logReject(r *http.Request, code int, reason string) {
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request refused",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", code), slog.String("reason", reason), slog.String("remote", r.RemoteAddr))
+		slog.Int("status", code), slog.String("reason", reason), slog.String("remote", s.clientAddr(r)))
+}
+
+// clientAddr is the address of the client behind r: the TCP peer, or —
+// when the peer is a trusted reverse proxy (--trusted-proxies) — the
+// right-most X-Forwarded-For entry that is not itself a trusted proxy.
+// Entries left of that are the client's own claims and are ignored.
+func (s *Server) clientAddr(r *http.Request) string {
+	peer := r.RemoteAddr
+	host, _, err := net.SplitHostPort(peer)
+	if err != nil {
+		host = peer
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(ip) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: stop at the last address we could trust
+		}
+		if !s.trusted(hop) {
+			return hop.String()
+		}
+	}
+	return peer
+}
+
+func (s *Server) trusted(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

@@ -120,7 +120,8 @@ func New(opts Options) (*Server, error) {
 		IsAdmin: func(token string) bool {
 			return subtle.ConstantTimeCompare([]byte(token), []byte(opts.Config.AdminToken)) == 1
 		},
-		OnEvent: s.events.Publish,
+		OnEvent:    s.events.Publish,
+		ClientAddr: s.clientAddr,
 	})
 	s.maxViewers.Store(int64(opts.Config.MaxViewers))
 	s.metrics = newMetrics(s)

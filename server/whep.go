@@ -91,7 +91,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, reason)
 		return
 	}
-	v := &viewer{id: newID(), remote: r.RemoteAddr, since: start, pc: pc, fv: &forward.Viewer{}}
+	v := &viewer{id: newID(), remote: s.clientAddr(r), since: start, pc: pc, fv: &forward.Viewer{}}
 	v.state.Store("connecting")
 	for kind, dir := range offerKinds(d) {
 		if dir != "recvonly" && dir != "sendrecv" {
@@ -150,7 +150,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	reserved = false
 	st.addViewer(v)
 	s.metrics.viewerJoined(name)
-	s.log.Info("viewer joined", "stream", name, "viewer", v.num, "remote", r.RemoteAddr)
+	s.log.Info("viewer joined", "stream", name, "viewer", v.num, "remote", v.remote)
 	s.events.Publish(status.Event{Kind: status.EventJoin, Stream: name, Level: "info", Text: fmt.Sprintf("viewer %d joined from %s", v.num, v.remote)})
 	time.AfterFunc(s.reap, func() {
 		if v.state.Load() != "connected" {

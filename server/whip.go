@@ -43,7 +43,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.getStream(name, true)
-	p := &publisher{id: newID(), remote: r.RemoteAddr, since: time.Now(), nacks: newNACKCounter()}
+	p := &publisher{id: newID(), remote: s.clientAddr(r), since: time.Now(), nacks: newNACKCounter()}
 	tap := &dump.Tap{}
 	api, err := s.tr.ingestAPI(tap, p.nacks)
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.setPublisher(p)
-	s.log.Info("publisher connected", "stream", name, "session", short(p.id), "remote", r.RemoteAddr)
+	s.log.Info("publisher connected", "stream", name, "session", short(p.id), "remote", p.remote)
 	s.iceLinks(w)
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/api/whip/"+name+"/"+p.id)
