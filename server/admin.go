@@ -209,12 +209,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()
+	stopping, _ := r.Context().Value(stoppingKey{}).(chan struct{})
 	for {
 		var err error
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.closed:
+			return
+		case <-stopping:
 			return
 		case <-keepalive.C:
 			_, err = io.WriteString(w, ": keepalive\n\n")

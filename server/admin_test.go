@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/admin"
+	"github.com/bcastdev/bcast/config"
 	"github.com/bcastdev/bcast/server"
 	"github.com/bcastdev/bcast/server/status"
 )
@@ -281,5 +284,46 @@ func TestChatInSnapshot(t *testing.T) {
 	if resp, body := httpDo(t, "POST", srv.base+"/api/admin/actions", adminToken, "application/json",
 		strings.NewReader(`{"kind":"chat_delete","stream":"lobby","target":"no-such-message"}`)); resp.StatusCode != 404 {
 		t.Fatalf("deleting an unknown message: %d %s, want 404", resp.StatusCode, body)
+	}
+}
+
+// TestEventsEndOnShutdown: a remote console's event stream ends when the
+// server shuts down, instead of holding the shutdown until its timeout.
+func TestEventsEndOnShutdown(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Addr, cfg.ICEUDPPort, cfg.PublishToken, cfg.AdminToken, cfg.DumpDir = "127.0.0.1:0", 0, pubToken, adminToken, t.TempDir()
+	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/api/admin/events", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, resp.Body)
+		ended <- err
+	}()
+	cancel()
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second): // a hang detector, not a timing assertion
+		t.Fatal("event stream still open after shutdown")
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }

@@ -147,6 +147,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	// Shutdown waits for handlers but does not cancel their requests: the
+	// long-lived event streams of remote consoles end on this signal.
+	stopping := make(chan struct{})
+	hs.RegisterOnShutdown(func() { close(stopping) })
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithValue(context.Background(), stoppingKey{}, stopping) }
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -160,6 +165,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	_ = hs.Shutdown(shutdownCtx)
 	return nil
 }
+
+// stoppingKey holds, in request contexts, a channel closed when the HTTP
+// server shuts down.
+type stoppingKey struct{}
 
 // Close ends every session and releases the UDP port.
 func (s *Server) Close() error {
