@@ -471,4 +471,3 @@ func formatPrefixes(ps []netip.Prefix) string {
 	}
 	return strings.Join(out, ",")
 }
-

@@ -151,7 +151,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// long-lived event streams of remote consoles end on this signal.
 	stopping := make(chan struct{})
 	hs.RegisterOnShutdown(func() { close(stopping) })
-	hs.BaseContext = func(net.Listener) context.Context { return context.WithValue(context.Background(), stoppingKey{}, stopping) }
+	hs.BaseContext = func(net.Listener) context.Context {
+		return context.WithValue(context.Background(), stoppingKey{}, stopping)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
