@@ -217,26 +217,27 @@ func (c *Client) push(ev status.Event) {
 }
 
 // ReadSSE calls fn with the data of each event in a text/event-stream
-// (multi-line data joined with "\n"; comments and other fields ignored)
-// until r ends. Lines are bounded to 1 MiB.
+// (multi-line data joined with "\n"; comments and other fields ignored;
+// LF or CRLF line ends) until r ends. Lines are bounded to 1 MiB.
 func ReadSSE(r io.Reader, fn func(data []byte)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var data []byte
+	has := false // an event may carry empty data ("data:")
 	for sc.Scan() {
 		line := sc.Bytes()
 		switch {
 		case len(line) == 0:
-			if data != nil {
+			if has {
 				fn(data)
-				data = nil
+				data, has = nil, false
 			}
 		case bytes.HasPrefix(line, []byte("data:")):
 			v := bytes.TrimPrefix(line[5:], []byte(" "))
-			if data != nil {
+			if has {
 				data = append(data, '\n')
 			}
-			data = append(data, v...)
+			data, has = append(data, v...), true
 		}
 	}
 	if err := sc.Err(); err != nil {

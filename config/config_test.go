@@ -188,3 +188,24 @@ func TestTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePrefixes: whatever parses formats back to a list that parses to
+// the same prefixes.
+func FuzzParsePrefixes(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8,192.168.1.5", "none", "::1, 2001:db8::/32", "1.2.3.4/33", ",", "fe80::1%eth0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var a, b Server
+		if parsePrefixes(&a.TrustedProxies, s) != nil {
+			return
+		}
+		text := formatPrefixes(a.TrustedProxies)
+		if err := parsePrefixes(&b.TrustedProxies, text); err != nil {
+			t.Fatalf("%q formats to %q, which does not parse: %v", s, text, err)
+		}
+		if formatPrefixes(b.TrustedProxies) != text {
+			t.Fatalf("%q: %q then %q", s, text, formatPrefixes(b.TrustedProxies))
+		}
+	})
+}

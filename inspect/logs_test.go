@@ -47,3 +47,15 @@ func TestLogs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLineTime: any log line either yields a time or not; no panic.
+func FuzzLineTime(f *testing.F) {
+	for _, s := range []string{`{"t":"2026-11-21T08:00:01Z"}`, `{"time":"x"}`, "time=2026-11-21T07:59:59.5Z level=INFO", "time=", "{", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if tm, ok := lineTime([]byte(line)); ok && tm.IsZero() {
+			t.Fatalf("%q: ok with a zero time", line)
+		}
+	})
+}
