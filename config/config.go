@@ -47,6 +47,9 @@ type Server struct {
 	// believed: the client's address is the right-most entry that is not
 	// one of them. Loopback by default (a proxy on the same host).
 	TrustedProxies []netip.Prefix
+	// ICEIPs restricts the local addresses that carry ICE (host candidates
+	// and sockets); empty means every address but link-local ones.
+	ICEIPs []netip.Prefix
 
 	// Dump rotation and retention (bytes, durations; 0 = no limit).
 	DumpSegmentBytes int64
@@ -133,6 +136,9 @@ func settings() []setting {
 				return err
 			},
 			func(*Server) string { return "" }},
+		{"ice-ips", "only these local addresses (IPs or CIDRs, comma separated) carry ICE media; default all but link-local", "list",
+			func(s *Server, v string) error { return parsePrefixes(&s.ICEIPs, v) },
+			func(s *Server) string { return formatList(s.ICEIPs) }},
 		{"trusted-proxies", "reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For names the client; \"none\" trusts none", "list",
 			func(s *Server, v string) error { return parsePrefixes(&s.TrustedProxies, v) },
 			func(s *Server) string { return formatPrefixes(s.TrustedProxies) }},
@@ -459,6 +465,15 @@ func parsePrefixes(dst *[]netip.Prefix, v string) error {
 	}
 	*dst = out
 	return nil
+}
+
+// formatList is formatPrefixes with "" for the empty list (the flag's
+// default shows nothing rather than "none").
+func formatList(ps []netip.Prefix) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	return formatPrefixes(ps)
 }
 
 func formatPrefixes(ps []netip.Prefix) string {

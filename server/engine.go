@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -81,7 +83,7 @@ type transport struct {
 	viewer *webrtc.API
 }
 
-func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) {
+func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger) (*transport, error) {
 	lf := pionlog.Factory(log)
 	mux, err := ice.NewMultiUDPMuxFromPort(port,
 		ice.UDPMuxFromPortWithLoopback(),
@@ -90,10 +92,17 @@ func newTransport(port int, natIP string, log *slog.Logger) (*transport, error) 
 		// Link-local IPv6 addresses need a zone and are unreachable from
 		// anywhere that matters; each address costs every viewer a muxed
 		// connection with its own goroutines.
-		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
+		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() && allowed(only, ip) }),
 		ice.UDPMuxFromPortWithReadBufferSize(4<<20),
 		ice.UDPMuxFromPortWithWriteBufferSize(4<<20),
 	)
+	if err == nil && len(mux.GetListenAddresses()) == 0 {
+		_ = mux.Close()
+		err = errors.New("no local address to listen on")
+	}
+	if err != nil && len(only) > 0 {
+		return nil, fmt.Errorf("ICE UDP port %d on --ice-ips %v: %w", port, only, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ICE UDP port %d: %w", port, err)
 	}
@@ -211,4 +220,25 @@ func offerKinds(d *sdp.SessionDescription) map[webrtc.RTPCodecType]string {
 		}
 	}
 	return kinds
+}
+
+// allowed reports whether ip is in one of the prefixes (--ice-ips); an
+// empty list allows every address. Each allowed address is a socket and,
+// per connection, a muxed conn with its goroutines: on a host with bridges
+// and VPNs, listing the public address keeps viewers cheap.
+func allowed(only []netip.Prefix, ip net.IP) bool {
+	if len(only) == 0 {
+		return true
+	}
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range only {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/config"
+	"github.com/bcastdev/bcast/server"
 )
 
 // validOffer returns a real recvonly (WHEP) or sendonly (WHIP) offer.
@@ -162,5 +165,42 @@ func TestNATIP(t *testing.T) {
 	}
 	if resp, body := httpDo(t, "DELETE", srv.base+loc, "", "", nil); resp.StatusCode != 200 {
 		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestICEIPs: --ice-ips limits the addresses that carry ICE: the answer
+// offers only those candidates, and media flows over them.
+func TestICEIPs(t *testing.T) {
+	srv := startServer(t, func(c *config.Server) { c.ICEIPs = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+	for _, a := range srv.ICEAddrs() {
+		if !strings.HasPrefix(a.String(), "127.0.0.1:") {
+			t.Errorf("ICE socket on %s", a)
+		}
+	}
+	resp, body := httpDo(t, "POST", srv.base+"/api/whep/ice", "", "application/sdp",
+		strings.NewReader(validOffer(t, webrtc.RTPTransceiverDirectionRecvonly)))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "a=candidate:") && len(f) > 4 && f[4] != "127.0.0.1" {
+			t.Errorf("candidate outside --ice-ips: %s", line)
+		}
+	}
+	publish(t, srv.base, "ice2", vp8Cap, vp8Frames(t), opusPayloads(1000))
+	v := watch(t, srv.base, "ice2", nil)
+	waitFor(t, 10*time.Second, "video over the allowed address", func() bool {
+		frames, _ := v.video.snapshot()
+		return len(frames) > 10
+	})
+}
+
+func TestICEIPsMatchingNothing(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.ICEUDPPort, cfg.PublishToken, cfg.AdminToken, cfg.DumpDir = 0, "p", "a", t.TempDir()
+	cfg.ICEIPs = []netip.Prefix{netip.MustParsePrefix("192.0.2.123/32")}
+	_, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "ice-ips") {
+		t.Fatalf("New with --ice-ips matching no local address: %v, want an error naming ice-ips", err)
 	}
 }

@@ -92,7 +92,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dump directory (--dump-dir): %w", err)
 	}
-	tr, err := newTransport(opts.Config.ICEUDPPort, opts.Config.NATIP, opts.Logger)
+	tr, err := newTransport(opts.Config.ICEUDPPort, opts.Config.NATIP, opts.Config.ICEIPs, opts.Logger)
 	if err != nil {
 		_ = dumps.Close()
 		return nil, err
