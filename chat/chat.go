@@ -45,9 +45,9 @@ type Options struct {
 	// Limits bound clients, addresses and rooms; zero fields take defaults.
 	Limits Limits
 	// ClientAddr tells the client's address (host or host:port) for
-	// per-address limits, bans and the moderators' view. Nil means the TCP
-	// peer, or the right-most X-Forwarded-For entry when the peer is on
-	// loopback (a local reverse proxy).
+	// per-address limits, bans and the moderators' view; the server's
+	// follows X-Forwarded-For from trusted proxies (--trusted-proxies).
+	// Nil means the TCP peer.
 	ClientAddr func(r *http.Request) string
 	// OriginPatterns are extra Origins allowed to open the WebSocket
 	// besides the request's own host (coder/websocket AcceptOptions

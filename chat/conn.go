@@ -51,7 +51,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid stream name", http.StatusBadRequest)
 		return
 	}
-	remote := remoteOf(r)
+	remote := r.RemoteAddr
 	if h.opts.ClientAddr != nil {
 		remote = h.opts.ClientAddr(r)
 	}

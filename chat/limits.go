@@ -2,9 +2,7 @@ package chat
 
 import (
 	"net"
-	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 )
@@ -178,30 +176,6 @@ func (t *addrTable) sweepLocked(now time.Time, lim Limits) {
 		}
 	}
 	t.swept = len(t.m)
-}
-
-// remoteOf is the address a request came from: the TCP peer or, when the
-// peer is on loopback (a reverse proxy on the same host, e.g. for TLS), the
-// address that proxy appended to X-Forwarded-For. Behind a proxy every
-// client would otherwise share one address, and so one connection cap and
-// one ban. Only the right-most entry counts: the ones before it are the
-// client's to make up.
-func remoteOf(r *http.Request) string {
-	peer, _ := clientAddr(r.RemoteAddr)
-	ip, err := netip.ParseAddr(peer)
-	if err != nil || !ip.IsLoopback() {
-		return r.RemoteAddr
-	}
-	values := r.Header.Values("X-Forwarded-For")
-	if len(values) == 0 {
-		return r.RemoteAddr
-	}
-	list := strings.Split(values[len(values)-1], ",")
-	last := strings.TrimSpace(list[len(list)-1])
-	if _, err := netip.ParseAddr(last); err != nil {
-		return r.RemoteAddr
-	}
-	return last
 }
 
 // clientAddr returns the client's host as moderators see it and the key its

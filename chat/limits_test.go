@@ -52,31 +52,6 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
-func TestRemoteOf(t *testing.T) {
-	for _, tc := range []struct {
-		peer string
-		xff  []string
-		want string
-	}{
-		{"192.0.2.1:5000", nil, "192.0.2.1:5000"},
-		{"192.0.2.1:5000", []string{"198.51.100.7"}, "192.0.2.1:5000"}, // not from a local proxy
-		{"127.0.0.1:5000", nil, "127.0.0.1:5000"},
-		{"127.0.0.1:5000", []string{"198.51.100.7"}, "198.51.100.7"},
-		{"[::1]:5000", []string{"1.1.1.1, 198.51.100.7"}, "198.51.100.7"},       // the client made up 1.1.1.1
-		{"127.0.0.1:5000", []string{"1.1.1.1", "2001:db8::1"}, "2001:db8::1"},   // last header
-		{"127.0.0.1:5000", []string{"198.51.100.7, garbage"}, "127.0.0.1:5000"}, // unparsable: the peer
-	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = tc.peer
-		for _, v := range tc.xff {
-			r.Header.Add("X-Forwarded-For", v)
-		}
-		if got := remoteOf(r); got != tc.want {
-			t.Errorf("peer %s, X-Forwarded-For %q: %q, want %q", tc.peer, tc.xff, got, tc.want)
-		}
-	}
-}
-
 func TestRateLimitPerConnection(t *testing.T) {
 	e := newEnv(t)
 	bob := e.chatter("s", "bob", dialOpt{})
