@@ -31,7 +31,7 @@ type Client struct {
 	log   *slog.Logger
 
 	mu   sync.Mutex
-	etag string          // of last
+	etag string          // of last, sent as If-None-Match
 	last status.Snapshot // the latest snapshot, returned again on 304
 
 	once   sync.Once

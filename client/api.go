@@ -47,3 +47,17 @@ func NewAPI(log *slog.Logger, first ...interceptor.Factory) (*webrtc.API, error)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
+
+// newPeer is a PeerConnection on NewAPI(log, first...): the publishers'
+// and the watcher's common start.
+func newPeer(log *slog.Logger, first ...interceptor.Factory) (*webrtc.PeerConnection, error) {
+	api, err := NewAPI(log, first...)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("peer connection: %w", err)
+	}
+	return pc, nil
+}

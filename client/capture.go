@@ -99,13 +99,9 @@ func PublishCapture(ctx context.Context, log *slog.Logger, url, token string, fi
 	if err != nil {
 		return err
 	}
-	api, err := NewAPI(log)
+	pc, err := newPeer(log)
 	if err != nil {
 		return err
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return fmt.Errorf("peer connection: %w", err)
 	}
 	defer pc.Close()
 	locals := make([]*webrtc.TrackLocalStaticRTP, len(tracks))

@@ -23,13 +23,9 @@ func Publish(ctx context.Context, log *slog.Logger, url, token string, sources [
 	for i, s := range sources {
 		codecs[i] = s.MimeType()
 	}
-	api, err := NewAPI(log)
+	pc, err := newPeer(log)
 	if err != nil {
 		return err
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return fmt.Errorf("peer connection: %w", err)
 	}
 	defer pc.Close()
 	tracks := make([]*webrtc.TrackLocalStaticSample, len(sources))

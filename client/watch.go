@@ -75,20 +75,17 @@ func Watch(ctx context.Context, url, out string, w io.Writer) error {
 	if capture {
 		first = append(first, tap) // only then: an unset tap would hold packets
 	}
-	api, err := NewAPI(nil, first...)
-	if err != nil {
-		return err
-	}
 	var rec *legRecorder
 	if capture {
+		var err error
 		if rec, err = newLegRecorder(out); err != nil {
 			return err
 		}
 		defer rec.discard()
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := newPeer(nil, first...)
 	if err != nil {
-		return fmt.Errorf("peer connection: %w", err)
+		return err
 	}
 	defer pc.Close()
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {

@@ -21,7 +21,7 @@ type sysSampler struct {
 	dumpScan time.Time
 }
 
-// sample refreshes the figures; processCPU is the share computed for the
+// sampleSystem refreshes the figures; processCPU is the share computed for the
 // metrics timeline in the same tick.
 func (s *Server) sampleSystem(now time.Time, processCPU float64, fds int, egressBPS int64) {
 	ss := &s.sys
@@ -42,7 +42,7 @@ func (s *Server) sampleSystem(now time.Time, processCPU float64, fds int, egress
 	c.EgressBPS = egressBPS
 	c.DumpDir = s.cfg.DumpDir
 	// Retention scans the dump tree: every few seconds is plenty for a
-	// figure that changes by one segment every minutes.
+	// figure that changes by one segment every few minutes.
 	if s.dumps != nil && now.Sub(ss.dumpScan) >= 5*time.Second {
 		ds := s.dumps.Stats()
 		c.DumpBytes, c.DumpFreeBytes, c.DumpError = ds.Bytes, ds.FreeBytes, ds.LastError
