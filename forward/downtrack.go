@@ -193,6 +193,20 @@ func (d *DownTrack) prepare() {
 func (d *DownTrack) write(src *Track, p *rtp.Packet, info codec.FrameInfo, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.writeLocked(src, p, info, now)
+}
+
+// writeFrame forwards held packets of one frame back to back.
+func (d *DownTrack) writeFrame(src *Track, held []heldPacket, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range held {
+		d.writeLocked(src, &held[i].p, held[i].info, now)
+	}
+}
+
+// writeLocked forwards one packet; d.mu held.
+func (d *DownTrack) writeLocked(src *Track, p *rtp.Packet, info codec.FrameInfo, now time.Time) {
 	if !d.ready || d.src != src {
 		return
 	}

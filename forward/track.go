@@ -44,6 +44,51 @@ type Track struct {
 	stats   trackStats
 	sr      atomic.Pointer[senderReport]
 	started time.Time
+
+	// Video packets of one frame are held and then written viewer by
+	// viewer (see Batcher); hold is fixed at creation.
+	batch     Batcher
+	hold      bool
+	holdMu    sync.Mutex // held, heldN; taken by Write and the hold timer
+	held      []heldPacket
+	heldN     int
+	holdTimer *time.Timer
+}
+
+// Batcher holds back the sockets' writes during one fan-out
+// (udpbatch.Batcher). When it coalesces (UDP GSO), a video track holds the
+// packets of a frame (up to maxHeld, at most maxHold) and writes them to one
+// viewer after another, so each viewer's packets leave in one system call
+// instead of one each: the send is most of the cost of a forwarded packet.
+type Batcher interface {
+	Cork()
+	Uncork()
+	Coalesces() bool
+}
+
+// Hold limits. A frame usually arrives in one burst (encoders and pacers
+// send a frame's packets back to back), so holding until its last packet
+// (RTP marker bit) costs well under a millisecond; maxHold bounds what a
+// paced or lossy frame can add to viewers' latency, maxHeld what a
+// keyframe can.
+const (
+	maxHeld = 16
+	maxHold = 5 * time.Millisecond
+)
+
+// heldPacket is a copy of one ingest packet waiting for the rest of its frame.
+type heldPacket struct {
+	p    rtp.Packet
+	info codec.FrameInfo
+	buf  [1500]byte
+}
+
+// TrackOption configures a Track.
+type TrackOption func(*Track)
+
+// WithBatcher makes the track cork b around its fan-outs.
+func WithBatcher(b Batcher) TrackOption {
+	return func(t *Track) { t.batch = b }
 }
 
 // extRef is one header extension negotiated on a leg.
@@ -62,7 +107,7 @@ type senderReport struct {
 
 // NewTrack creates the fan-out for one ingest track. requestKeyframe sends a
 // PLI to the streamer; the track coalesces calls to it.
-func NewTrack(info TrackInfo, requestKeyframe func()) *Track {
+func NewTrack(info TrackInfo, requestKeyframe func(), opts ...TrackOption) *Track {
 	t := &Track{
 		info:      info,
 		codec:     codec.FromMime(info.Codec.MimeType),
@@ -83,6 +128,19 @@ func NewTrack(info TrackInfo, requestKeyframe func()) *Track {
 		}
 	}
 	t.downs.Store(&[]*DownTrack{})
+	for _, o := range opts {
+		o(t)
+	}
+	if t.batch != nil && info.Kind == webrtc.RTPCodecTypeVideo && t.batch.Coalesces() {
+		t.hold = true
+		t.held = make([]heldPacket, maxHeld)
+		t.holdTimer = time.AfterFunc(time.Hour, func() {
+			t.holdMu.Lock()
+			defer t.holdMu.Unlock()
+			t.flushHeld()
+		})
+		t.holdTimer.Stop()
+	}
 	return t
 }
 
@@ -126,9 +184,54 @@ func (t *Track) Write(p *rtp.Packet, raw []byte) {
 		return
 	}
 	t.cache.Put(p.SequenceNumber, raw)
+	if !t.hold {
+		t.fanout(p, info, now)
+		return
+	}
+	t.holdMu.Lock()
+	defer t.holdMu.Unlock()
+	if t.heldN > 0 && t.held[0].p.Timestamp != p.Timestamp {
+		t.flushHeld() // the previous frame's last packet was lost
+	}
+	h := &t.held[t.heldN]
+	if len(raw) > len(h.buf) || h.p.Unmarshal(h.buf[:copy(h.buf[:], raw)]) != nil {
+		// Not a datagram we can copy (raw does not hold p): no holding.
+		t.flushHeld()
+		t.fanout(p, info, now)
+		return
+	}
+	h.info = info
+	t.heldN++
+	if p.Marker || t.heldN == len(t.held) {
+		t.flushHeld()
+	} else if t.heldN == 1 {
+		t.holdTimer.Reset(maxHold)
+	}
+}
+
+// fanout writes one packet to every viewer. Single packets are not corked:
+// one datagram per viewer gains nothing from batching.
+func (t *Track) fanout(p *rtp.Packet, info codec.FrameInfo, now time.Time) {
 	for _, d := range *t.downs.Load() {
 		d.write(t, p, info, now)
 	}
+}
+
+// flushHeld writes the held packets to every viewer, one viewer after
+// another; holdMu held.
+func (t *Track) flushHeld() {
+	if t.heldN == 0 {
+		return
+	}
+	t.holdTimer.Stop()
+	held := t.held[:t.heldN]
+	now := time.Now()
+	t.batch.Cork()
+	for _, d := range *t.downs.Load() {
+		d.writeFrame(t, held, now)
+	}
+	t.batch.Uncork()
+	t.heldN = 0
 }
 
 // HandleSenderReport records the streamer's NTP↔RTP mapping.
@@ -172,6 +275,12 @@ func (t *Track) Viewers() int { return len(*t.downs.Load()) }
 // Close stops pending keyframe requests and detaches every viewer.
 func (t *Track) Close() {
 	t.keyframes.Stop()
+	if t.hold {
+		t.holdMu.Lock()
+		t.holdTimer.Stop()
+		t.heldN = 0
+		t.holdMu.Unlock()
+	}
 	t.mu.Lock()
 	t.downs.Store(&[]*DownTrack{})
 	t.mu.Unlock()

@@ -14,6 +14,10 @@
 # operator console's cost with N viewers (4 snapshots a second over the
 # admin API, JSON decode, render).
 #
+# With PROFILE=1 the server also serves pprof on loopback and a CPU profile
+# of each window is saved as $WORK/cpu-N.prof (`go tool pprof -top`), a heap
+# profile at its end as $WORK/heap-N.prof.
+#
 # SERVER_CPUS / CLIENT_CPUS (taskset lists, e.g. 0 and 1) pin the server and
 # the clients (publisher, load tester, console) to separate cores, so the
 # server's figures are not bent by competing for a core with 1000 peers.
@@ -60,7 +64,8 @@ cleanup() {
 trap cleanup EXIT
 
 BCAST_NO_TUI=1 on "${SERVER_CPUS:-}" "$WORK/bcast" serve --addr "127.0.0.1:$PORT" --ice-udp-port 0 --publish-token "$TOKEN" --admin-token "$TOKEN" \
-	--dump-dir "$WORK/dumps" --log-level warn 2>"$WORK/server.log" >/dev/null &
+	--dump-dir "$WORK/dumps" --log-level warn ${PROFILE:+--pprof-addr "127.0.0.1:$((PORT + 1))"} \
+	2>"$WORK/server.log" >/dev/null &
 SERVER=$!
 pids+=("$SERVER")
 until curl -fs "$BASE/api/streams" >/dev/null; do sleep 0.2; done
@@ -92,8 +97,14 @@ for N in $NS; do
 		c0=$(awk '{print $14 + $15}' "/proc/$CPID/stat")
 	fi
 	t0=$(cpu_ticks); p0=$(metric bcast_egress_packets_total)
+	if [ "${PROFILE:-}" = 1 ]; then
+		curl -fs -o "$WORK/cpu-$N.prof" "http://127.0.0.1:$((PORT + 1))/debug/pprof/profile?seconds=$WINDOW" &
+	fi
 	sleep "$WINDOW"
 	t1=$(cpu_ticks); p1=$(metric bcast_egress_packets_total)
+	if [ "${PROFILE:-}" = 1 ]; then
+		curl -fs -o "$WORK/heap-$N.prof" "http://127.0.0.1:$((PORT + 1))/debug/pprof/heap"
+	fi
 	if [ "${CONSOLE:-}" = 1 ]; then
 		c1=$(awk '{print $14 + $15}' "/proc/$CPID/stat")
 		tmux -L "$TMUX_SOCK" capture-pane -p >"$WORK/console-$N.txt"

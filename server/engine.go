@@ -15,11 +15,14 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	piontransport "github.com/pion/transport/v4"
+	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/codec"
 	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/pionlog"
+	"github.com/bcastdev/bcast/udpbatch"
 )
 
 // viewerCodecs are what a viewer may receive. No RTX: retransmissions go on
@@ -78,6 +81,7 @@ var ingestExtensions = map[webrtc.RTPCodecType][]string{
 // API objects (ingest, viewer) holding media engine and setting engine.
 type transport struct {
 	mux    *ice.MultiUDPMuxDefault
+	batch  *udpbatch.Batcher // the mux's sockets: fan-outs cork them
 	cert   webrtc.Certificate
 	se     webrtc.SettingEngine
 	viewer *webrtc.API
@@ -85,7 +89,13 @@ type transport struct {
 
 func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger) (*transport, error) {
 	lf := pionlog.Factory(log)
+	std, err := stdnet.NewNet()
+	if err != nil {
+		return nil, fmt.Errorf("network interfaces: %w", err)
+	}
+	batch := udpbatch.NewBatcher()
 	mux, err := ice.NewMultiUDPMuxFromPort(port,
+		ice.UDPMuxFromPortWithNet(batchNet{Net: std, batch: batch}),
 		ice.UDPMuxFromPortWithLoopback(),
 		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
 		ice.UDPMuxFromPortWithLogger(lf.NewLogger("udpmux")),
@@ -139,7 +149,25 @@ func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger)
 		_ = mux.Close()
 		return nil, err
 	}
-	return &transport{mux: mux, cert: *cert, se: se, viewer: viewer}, nil
+	return &transport{mux: mux, batch: batch, cert: *cert, se: se, viewer: viewer}, nil
+}
+
+// batchNet is the host's network whose UDP sockets batch their writes
+// (udpbatch): every ICE socket of the mux is one.
+type batchNet struct {
+	piontransport.Net
+	batch *udpbatch.Batcher
+}
+
+func (n batchNet) ListenUDP(network string, laddr *net.UDPAddr) (piontransport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := c.(*net.UDPConn); ok {
+		return n.batch.Wrap(u), nil
+	}
+	return c, nil
 }
 
 // ingestAPI builds the API of one publisher connection. Publishers are few,

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,10 +122,20 @@ func TestMetrics(t *testing.T) {
 		`bcast_http_requests_total{code="201",route="whep"} 1`,
 		`process_open_fds`,
 		`bcast_open_fds`,
+		`bcast_udp_datagrams_total`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	// With UDP GSO a frame's packets leave in one send per viewer, so the
+	// sockets made fewer system calls than they sent datagrams.
+	datagrams, sends := metricValue(body, "bcast_udp_datagrams_total"), metricValue(body, "bcast_udp_sends_total")
+	if datagrams <= 0 || sends <= 0 {
+		t.Errorf("udp counters: %v datagrams in %v sends", datagrams, sends)
+	}
+	if metricValue(body, "bcast_udp_gso") == 1 && sends >= datagrams {
+		t.Errorf("UDP GSO on but %v sends for %v datagrams", sends, datagrams)
 	}
 	s := getStreams(t, srv.base, "")
 	if len(s) != 1 || s[0].Video == nil || s[0].Video.BitrateBPS <= 0 || s[0].Video.Codec != "VP8" || s[0].Audio == nil {
@@ -203,4 +214,18 @@ func TestICEIPsMatchingNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ice-ips") {
 		t.Fatalf("New with --ice-ips matching no local address: %v, want an error naming ice-ips", err)
 	}
+}
+
+// metricValue returns the value of an unlabelled metric in a Prometheus
+// text exposition, or -1.
+func metricValue(body, name string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }

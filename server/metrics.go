@@ -47,6 +47,23 @@ func newMetrics(s *Server) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&streamCollector{s: s},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "bcast_udp_datagrams_total", Help: "Datagrams the ICE sockets handed to the kernel.",
+		}, func() float64 { return float64(s.tr.batch.Stats().Datagrams) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "bcast_udp_sends_total", Help: "System calls that carried them (fewer than datagrams with UDP GSO batching).",
+		}, func() float64 { return float64(s.tr.batch.Stats().Sends) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "bcast_udp_gso", Help: "1 when the ICE sockets batch each viewer's packets with UDP GSO.",
+		}, func() float64 {
+			if s.tr.batch.Coalesces() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "bcast_udp_send_errors_total", Help: "Datagrams the kernel refused.",
+		}, func() float64 { return float64(s.tr.batch.Stats().Errors) }),
 	)
 	return m
 }

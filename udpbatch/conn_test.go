@@ -1,0 +1,268 @@
+package udpbatch
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+func listen(t testing.TB) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func addr(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// datagram is size bytes: writer, sequence number, then filler.
+func datagram(writer, seq, size int) []byte {
+	b := bytes.Repeat([]byte{byte(seq)}, size)
+	binary.BigEndian.PutUint16(b[0:], uint16(writer))
+	binary.BigEndian.PutUint32(b[2:], uint32(seq))
+	return b
+}
+
+// receive reads n datagrams from c.
+func receive(t *testing.T, c *net.UDPConn, n int) [][]byte {
+	t.Helper()
+	var got [][]byte
+	buf := make([]byte, 64<<10)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for len(got) < n {
+		m, _, err := c.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("after %d of %d datagrams: %v", len(got), n, err)
+		}
+		got = append(got, bytes.Clone(buf[:m]))
+	}
+	return got
+}
+
+func TestCorkedWritesArriveSeparatelyInOrder(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dsts := []*net.UDPConn{listen(t), listen(t), listen(t)}
+	// Per destination a frame-like run: equal sizes, a shorter last one,
+	// then sizes that cannot share a GSO send (a larger one after a
+	// shorter one), interleaved with other destinations.
+	sizes := []int{1200, 1200, 1200, 700, 1200, 90, 1300, 1300}
+	var want [3][][]byte
+	b.Cork()
+	for d, dst := range dsts {
+		for i, size := range sizes {
+			p := datagram(d, i, size)
+			want[d] = append(want[d], p)
+			if _, err := src.WriteToAddrPort(p, addr(dst)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// One datagram to the first receiver between the others' runs.
+		if d > 0 {
+			p := datagram(0, 100+d, 333)
+			want[0] = append(want[0], p)
+			if _, err := src.WriteTo(p, dsts[0].LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if st := b.Stats(); st.Datagrams != 0 {
+		t.Fatalf("%d datagrams sent while corked", st.Datagrams)
+	}
+	b.Uncork()
+	for d, dst := range dsts {
+		got := receive(t, dst, len(want[d]))
+		for i := range got {
+			if !bytes.Equal(got[i], want[d][i]) {
+				t.Fatalf("receiver %d datagram %d: %d bytes %x…, want %d bytes %x…", d, i, len(got[i]), got[i][:6], len(want[d][i]), want[d][i][:6])
+			}
+		}
+	}
+	st := b.Stats()
+	total := uint64(len(sizes)*3 + 2)
+	if st.Datagrams != total || st.Errors != 0 {
+		t.Fatalf("stats %+v, want %d datagrams and no errors", st, total)
+	}
+	if st.GSO && st.Sends >= st.Datagrams {
+		t.Fatalf("GSO available but %d sends for %d datagrams", st.Sends, st.Datagrams)
+	}
+	if !st.GSO && st.Sends != st.Datagrams {
+		t.Fatalf("without GSO %d sends for %d datagrams", st.Sends, st.Datagrams)
+	}
+}
+
+func TestUncorkedWriteIsImmediate(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dst := listen(t)
+	p := datagram(1, 1, 100)
+	if n, err := src.WriteToAddrPort(p, addr(dst)); err != nil || n != len(p) {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	if got := receive(t, dst, 1); !bytes.Equal(got[0], p) {
+		t.Fatal("datagram changed")
+	}
+	if st := b.Stats(); st.Sends != 1 || st.Datagrams != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestUncorkedWriteReportsError(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	// Port 0 is not a destination: the kernel refuses the send.
+	if _, err := src.WriteToAddrPort([]byte("x"), netip.MustParseAddrPort("127.0.0.1:0")); err == nil {
+		t.Fatal("no error for port 0")
+	}
+	if st := b.Stats(); st.Errors != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// Writers on several goroutines, corking and uncorking on their own, each
+// see their datagrams arrive in the order written.
+func TestConcurrentWritersKeepOrder(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dst := listen(t)
+	const writers, each = 4, 300
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; {
+				b.Cork()
+				for k := 0; k < 1+w && i < each; k++ {
+					_, _ = src.WriteToAddrPort(datagram(w, i, 200+w), addr(dst))
+					i++
+				}
+				b.Uncork()
+				if i%7 == 0 { // and some uncorked writes between
+					_, _ = src.WriteToAddrPort(datagram(w, i, 200+w), addr(dst))
+					i++
+				}
+			}
+		}()
+	}
+	_ = dst.SetReadBuffer(8 << 20)
+	got := receive(t, dst, writers*each)
+	wg.Wait()
+	next := make([]int, writers)
+	for _, p := range got {
+		w, seq := int(binary.BigEndian.Uint16(p)), int(binary.BigEndian.Uint32(p[2:]))
+		if seq != next[w] {
+			t.Fatalf("writer %d: datagram %d arrived when %d was next", w, seq, next[w])
+		}
+		next[w]++
+	}
+}
+
+func TestCloseSendsQueued(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dst := listen(t)
+	b.Cork()
+	_, _ = src.WriteToAddrPort(datagram(0, 0, 500), addr(dst))
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b.Uncork()
+	receive(t, dst, 1)
+	if b.Coalesces() {
+		t.Fatal("closed socket still counted")
+	}
+}
+
+func TestQueueRuns(t *testing.T) {
+	a := netip.MustParseAddrPort("10.0.0.1:1000")
+	c := netip.MustParseAddrPort("10.0.0.2:1000")
+	type w struct {
+		dst  netip.AddrPort
+		size int
+	}
+	tests := []struct {
+		name     string
+		writes   []w
+		coalesce bool
+		want     []int // datagrams per run
+	}{
+		{"equal then shorter", []w{{a, 100}, {a, 100}, {a, 100}, {a, 40}}, true, []int{4}},
+		{"after a shorter one", []w{{a, 100}, {a, 40}, {a, 40}}, true, []int{2, 1}},
+		{"larger starts a run", []w{{a, 100}, {a, 101}}, true, []int{1, 1}},
+		{"other destination", []w{{a, 100}, {c, 100}, {a, 100}}, true, []int{1, 1, 1}},
+		{"no GSO", []w{{a, 100}, {a, 100}}, false, []int{1, 1}},
+		{"segment limit", func() []w {
+			var ws []w
+			for range maxSegments + 1 {
+				ws = append(ws, w{a, 10})
+			}
+			return ws
+		}(), true, []int{maxSegments, 1}},
+		{"byte limit", []w{{a, 30 << 10}, {a, 30 << 10}, {a, 30 << 10}}, true, []int{2, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var q queue
+			for _, x := range tt.writes {
+				q.add(make([]byte, x.size), x.dst, tt.coalesce)
+			}
+			var got []int
+			for _, r := range q.runs {
+				got = append(got, r.count)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("runs %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkWrite compares a frame of five 1200-byte datagrams to each of 100
+// loopback receivers written one by one (what pion's UDP mux does on a plain
+// socket) with the same writes corked, so each receiver's five leave in one
+// GSO send.
+func BenchmarkWrite(b *testing.B) {
+	for _, corked := range []bool{false, true} {
+		b.Run(fmt.Sprintf("corked=%v", corked), func(b *testing.B) {
+			bt := NewBatcher()
+			src := bt.Wrap(listen(b))
+			var dsts []netip.AddrPort
+			for range 100 {
+				c := listen(b)
+				go func() {
+					buf := make([]byte, 64<<10)
+					for {
+						if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+							return
+						}
+					}
+				}()
+				dsts = append(dsts, addr(c))
+			}
+			pkt := make([]byte, 1200)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 5 {
+				if corked {
+					bt.Cork()
+				}
+				for range 5 {
+					_, _ = src.WriteToAddrPort(pkt, dsts[(i/5)%len(dsts)])
+				}
+				if corked {
+					bt.Uncork()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/datagram")
+		})
+	}
+}

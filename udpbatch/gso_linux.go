@@ -1,0 +1,49 @@
+package udpbatch
+
+import (
+	"errors"
+	"net"
+	"syscall"
+	"unsafe"
+)
+
+// udpSegment is UDP_SEGMENT from linux/udp.h (Linux 4.18): the size in
+// which the kernel cuts one sendmsg buffer into datagrams.
+const udpSegment = 103
+
+// gsoSupported asks the kernel whether the socket knows UDP_SEGMENT.
+func gsoSupported(c *net.UDPConn) bool {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok := false
+	_ = raw.Control(func(fd uintptr) {
+		_, err := syscall.GetsockoptInt(int(fd), syscall.IPPROTO_UDP, udpSegment)
+		ok = err == nil
+	})
+	return ok
+}
+
+// segmentOOB appends the UDP_SEGMENT control message for datagrams of size
+// seg to oob.
+func segmentOOB(oob []byte, seg int) []byte {
+	n := syscall.CmsgSpace(2)
+	if cap(oob) < n {
+		oob = make([]byte, 0, n)
+	}
+	oob = oob[:n]
+	clear(oob)
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	h.Level, h.Type = syscall.IPPROTO_UDP, udpSegment
+	h.SetLen(syscall.CmsgLen(2))
+	*(*uint16)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = uint16(seg)
+	return oob
+}
+
+// gsoUnusable reports the error that says GSO cannot work on this socket:
+// EIO when the device has no checksum offload (the kernel's udp_send_skb).
+// EINVAL (segments larger than the MTU) concerns one send only.
+func gsoUnusable(err error) bool {
+	return errors.Is(err, syscall.EIO)
+}
