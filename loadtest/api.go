@@ -1,25 +1,19 @@
 package loadtest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/rtcp"
-	"github.com/pion/webrtc/v4"
+	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
+	"github.com/pion/logging"
+	"github.com/pion/rtp"
 
-	"github.com/bcastdev/bcast/codec"
 	"github.com/bcastdev/bcast/pionlog"
 )
 
@@ -27,193 +21,69 @@ import (
 // NackRequester gives up after 10 tries too.
 const nackRetries = 10
 
-// peers builds the viewers' PeerConnections. Everything that can be shared
-// is shared, so that a viewer costs what a browser tab costs the server but
-// little more than its sockets and goroutines here: one API (media engine,
-// setting engine, interceptor registry) and one DTLS certificate.
+// peers is what every viewer's transport shares: one DTLS certificate
+// (generating a key per viewer would cost the joins a millisecond of CPU
+// each) and the local address that reaches the server.
 type peers struct {
-	api  *webrtc.API
-	cert webrtc.Certificate
-	rtcp *rtcpCountFactory
-	// mu serialises NewPeerConnection so that the counting interceptor
-	// the registry builds inside it goes to the right viewer.
-	mu sync.Mutex
+	cert        tls.Certificate
+	fingerprint string
+	localIP     netip.Addr
+	loopback    bool // the server is this machine's loopback: only loopback candidates
+	logs        logging.LoggerFactory
+	// newDrop, when set (tests), gives each viewer a function that drops
+	// received RTP after decryption, as a lossy network would before it.
+	newDrop func() func(video bool, p *rtp.Packet) bool
 }
 
 func newPeers(host string, log *slog.Logger, h hooks) (*peers, error) {
-	m := &webrtc.MediaEngine{}
-	if err := registerCodecs(m); err != nil {
-		return nil, err
-	}
-	counts := &rtcpCountFactory{}
-	gen, err := nack.NewGeneratorInterceptor(
-		nack.GeneratorMaxNacksPerPacket(nackRetries),
-		nack.WithGeneratorLoggerFactory(pionlog.Factory(log)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("NACK generator: %w", err)
-	}
-	rr, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(pionlog.Factory(log)))
-	if err != nil {
-		return nil, fmt.Errorf("receiver reports: %w", err)
-	}
-	ir := &interceptor.Registry{}
-	// The counter comes first: the chain wraps the RTCP writer in
-	// registration order, so every later interceptor's NACKs and the
-	// viewer's own PLIs (pc.WriteRTCP) pass through it.
-	ir.Add(counts)
-	for _, f := range h.interceptors {
-		ir.Add(f)
-	}
-	ir.Add(gen)
-	ir.Add(rr)
-
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(log)}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	// mDNS would add a multicast socket and a goroutine per viewer for
-	// candidates nobody sends us.
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
-	if isLoopback(host) {
-		// A server on this machine is reached over loopback: gathering on
-		// the other interfaces too would double the sockets and the ICE
-		// checks the server answers, for pairs it never selects.
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	}
-	if h.settings != nil {
-		h.settings(&se)
-	}
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("DTLS key: %w", err)
-	}
-	cert, err := webrtc.GenerateCertificate(key)
+	cert, err := selfsign.GenerateSelfSigned()
 	if err != nil {
 		return nil, fmt.Errorf("DTLS certificate: %w", err)
 	}
+	ip, loopback, err := localIPFor(host)
+	if err != nil {
+		return nil, err
+	}
 	return &peers{
-		api:  webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)),
-		cert: *cert,
-		rtcp: counts,
+		cert:        cert,
+		fingerprint: certificateFingerprint(cert),
+		localIP:     ip,
+		loopback:    loopback,
+		logs:        pionlog.Factory(log),
+		newDrop:     h.newDrop,
 	}, nil
 }
 
-// registerCodecs offers what a browser offers for receiving, minus RTX
-// (bcast retransmits on the original SSRC), ulpfec/red and TWCC: VP8, VP9,
-// H.264 in the common profiles, AV1 and Opus, with NACK and PLI feedback,
-// and the header extensions a browser negotiates, so that the server does
-// its per-viewer extension work for us as it would for a browser.
-func registerCodecs(m *webrtc.MediaEngine) error {
-	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	video := func(pt uint8, mime, fmtp string) webrtc.RTPCodecParameters {
-		return webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: fb},
-			PayloadType:        webrtc.PayloadType(pt),
-		}
-	}
-	for _, c := range []webrtc.RTPCodecParameters{
-		video(96, webrtc.MimeTypeVP8, ""),
-		video(98, webrtc.MimeTypeVP9, "profile-id=0"),
-		video(102, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"),
-		video(106, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"),
-		video(112, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"),
-		video(127, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f"),
-		video(45, webrtc.MimeTypeAV1, ""),
-	} {
-		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
-			return fmt.Errorf("codec %s: %w", c.MimeType, err)
-		}
-	}
-	opus := webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
-		PayloadType:        111,
-	}
-	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
-		return fmt.Errorf("codec %s: %w", opus.MimeType, err)
-	}
-	for kind, uris := range map[webrtc.RTPCodecType][]string{
-		webrtc.RTPCodecTypeVideo: {codec.ExtAbsSendTime, codec.ExtVideoOrientation, codec.ExtPlayoutDelay,
-			codec.ExtVideoContentType, codec.ExtVideoTiming, codec.ExtColorSpace},
-		webrtc.RTPCodecTypeAudio: {codec.ExtAbsSendTime, codec.ExtAudioLevel},
-	} {
-		for _, uri := range uris {
-			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, kind); err != nil {
-				return fmt.Errorf("extension %s: %w", uri, err)
-			}
-		}
-	}
-	return nil
-}
-
-// isLoopback reports whether host (from a URL, without port) names this
-// machine's loopback interface.
-func isLoopback(host string) bool {
+// localIPFor returns the local address the route to host leaves from: the
+// viewers' sockets bind to it, as a browser's host candidate would be.
+func localIPFor(host string) (netip.Addr, bool, error) {
 	if strings.EqualFold(host, "localhost") {
-		return true
+		return netip.MustParseAddr("127.0.0.1"), true, nil
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// newPeerConnection creates one viewer's PeerConnection and returns the
-// counters of the RTCP it will send.
-func (p *peers) newPeerConnection() (*webrtc.PeerConnection, *rtcpCounts, error) {
-	counts := &rtcpCounts{}
-	p.mu.Lock()
-	p.rtcp.pending = counts
-	pc, err := p.api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{p.cert}})
-	p.rtcp.pending = nil
-	p.mu.Unlock()
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("peer connection: %w", err)
+		ips, lerr := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+		if lerr != nil || len(ips) == 0 {
+			return netip.Addr{}, false, fmt.Errorf("resolve %s: %w", host, lerr)
+		}
+		ip = ips[0]
 	}
-	return pc, counts, nil
+	ip = ip.Unmap()
+	if ip.IsLoopback() {
+		return ip, true, nil
+	}
+	// Connecting a UDP socket sends nothing; it asks the kernel for the
+	// route's source address.
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
+	if err != nil {
+		return netip.Addr{}, false, fmt.Errorf("no route to %s: %w", ip, err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), false, nil
 }
 
 // rtcpCounts are the feedback packets one viewer sent.
 type rtcpCounts struct {
 	nacks atomic.Uint64
 	plis  atomic.Uint64
-}
-
-// rtcpCountFactory builds the counting interceptor of each PeerConnection.
-// The registry calls NewInterceptor inside api.NewPeerConnection, which
-// peers.newPeerConnection runs under its mutex with pending set.
-type rtcpCountFactory struct {
-	pending *rtcpCounts
-}
-
-func (f *rtcpCountFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	c := f.pending
-	if c == nil {
-		c = &rtcpCounts{} // a PeerConnection not made by newPeerConnection
-	}
-	return &rtcpCounter{counts: c}, nil
-}
-
-// rtcpCounter counts the NACK and PLI packets a viewer writes. It does not
-// look at anything else, so it costs nothing on the RTP path.
-type rtcpCounter struct {
-	interceptor.NoOp
-	counts *rtcpCounts
-}
-
-func (c *rtcpCounter) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
-	return interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, a interceptor.Attributes) (int, error) {
-		n, err := w.Write(pkts, a)
-		if err != nil {
-			return n, err
-		}
-		for _, p := range pkts {
-			switch p.(type) {
-			case *rtcp.TransportLayerNack:
-				c.counts.nacks.Add(1)
-			case *rtcp.PictureLossIndication:
-				c.counts.plis.Add(1)
-			}
-		}
-		return n, nil
-	})
 }

@@ -25,8 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/interceptor"
-	"github.com/pion/webrtc/v4"
+	"github.com/pion/rtp"
 
 	"github.com/bcastdev/bcast/sysinfo"
 )
@@ -100,12 +99,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return run(ctx, cfg, hooks{})
 }
 
-// hooks let the tests change every viewer's PeerConnection: they inject
-// loss with an interceptor.
+// hooks let the tests change every viewer's transport.
 type hooks struct {
-	// interceptors go between the RTCP counter and the NACK generator.
-	interceptors []interceptor.Factory
-	settings     func(*webrtc.SettingEngine)
+	// newDrop gives each viewer a function that drops received RTP after
+	// decryption and before anything else sees it: loss injection.
+	newDrop func() func(video bool, p *rtp.Packet) bool
 }
 
 func run(ctx context.Context, cfg Config, h hooks) (*Report, error) {

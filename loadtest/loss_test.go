@@ -7,71 +7,51 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/codec"
 )
 
-// lossFactory makes every viewer lose video packets after SRTP, before the
-// NACK generator sees them, as a bad network would: after the first
-// keyframe's first packet, every 25th packet once (a NACK repairs it) and,
-// 300 ms later, 10 consecutive packets for good (retransmissions included:
-// only a keyframe helps).
-type lossFactory struct {
+// lossy makes every viewer lose video packets after SRTP, before anything
+// else sees them, as a bad network would: after the first keyframe's first
+// packet, every 25th packet once (a NACK repairs it) and, 300 ms later, 10
+// consecutive packets for good (retransmissions included: only a keyframe
+// helps).
+type lossy struct {
 	dropped atomic.Uint64
 }
 
-func (f *lossFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	return &lossy{f: f}, nil
-}
-
-type lossy struct {
-	interceptor.NoOp
-	f *lossFactory
-}
-
-func (l *lossy) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.RTPReader) interceptor.RTPReader {
-	c := codec.FromMime(info.MimeType)
-	if !c.IsVideo() {
-		return r
-	}
+func (l *lossy) newDrop() func(video bool, p *rtp.Packet) bool {
 	seen := map[uint16]bool{}
 	var (
 		keyAt     time.Time
 		permanent bool
 		permFrom  uint16
-		p         rtp.Packet
 	)
-	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-		for {
-			n, attr, err := r.Read(b, a)
-			if err != nil || p.Unmarshal(b[:n]) != nil {
-				return n, attr, err
-			}
-			seq := p.SequenceNumber
-			// Nothing is lost before the first keyframe has begun: a
-			// receiver cannot NACK what precedes its first packet, and
-			// the stream's next keyframe may be after the test's end.
-			started := !keyAt.IsZero()
-			if info, _ := codec.Inspect(c, p.Payload); info.Keyframe && !started {
-				keyAt = time.Now()
-			}
-			first := !seen[seq]
-			seen[seq] = true
-			if first && !permanent && !keyAt.IsZero() && time.Since(keyAt) >= 300*time.Millisecond {
-				// From a new packet, not a retransmission of an older one.
-				permanent, permFrom = true, seq
-			}
-			if permanent && seq-permFrom < 10 || started && first && seq%25 == 0 {
-				l.f.dropped.Add(1)
-				a = nil // the attributes may hold the dropped packet's parsed header
-				continue
-			}
-			return n, attr, nil
+	return func(video bool, p *rtp.Packet) bool {
+		if !video {
+			return false
 		}
-	})
+		seq := p.SequenceNumber
+		// Nothing is lost before the first keyframe has begun: a
+		// receiver cannot NACK what precedes its first packet, and the
+		// stream's next keyframe may be after the test's end.
+		started := !keyAt.IsZero()
+		if info, _ := codec.Inspect(codec.VP8, p.Payload); info.Keyframe && !started {
+			keyAt = time.Now()
+		}
+		first := !seen[seq]
+		seen[seq] = true
+		if first && !permanent && !keyAt.IsZero() && time.Since(keyAt) >= 300*time.Millisecond {
+			// From a new packet, not a retransmission of an older one.
+			permanent, permFrom = true, seq
+		}
+		if permanent && seq-permFrom < 10 || started && first && seq%25 == 0 {
+			l.dropped.Add(1)
+			return true
+		}
+		return false
+	}
 }
 
 // With loss, viewers behave like browsers: they NACK and get repairs, and
@@ -83,19 +63,13 @@ func TestRunRepairsAndRecovers(t *testing.T) {
 	}
 	const viewers = 3
 	url := startDemoServer(t, 0)
-	loss := &lossFactory{}
+	loss := &lossy{}
 	rep, err := run(context.Background(), Config{
 		URL:      url,
 		Viewers:  viewers,
 		Duration: 4 * time.Second,
 		Logger:   testLogger(),
-	}, hooks{
-		interceptors: []interceptor.Factory{loss},
-		// The loss happens after SRTP, which has seen the packet: without
-		// this, its replay protection would discard the retransmission a
-		// real loss (before SRTP) lets through.
-		settings: func(se *webrtc.SettingEngine) { se.DisableSRTPReplayProtection(true) },
-	})
+	}, hooks{newDrop: loss.newDrop})
 	if err != nil {
 		t.Fatal(err)
 	}

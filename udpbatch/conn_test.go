@@ -266,3 +266,53 @@ func BenchmarkWrite(b *testing.B) {
 		})
 	}
 }
+
+// A receiver with GRO gets a corked run in one read and splits it back
+// into the datagrams that were written.
+func TestGROReceivesARunWhole(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dst := listen(t)
+	if !EnableGRO(dst) || !b.Coalesces() {
+		t.Skip("no UDP GRO/GSO on this kernel") // not Linux ≥ 5.0
+	}
+	sizes := []int{1000, 1000, 1000, 400}
+	b.Cork()
+	for i, size := range sizes {
+		_, _ = src.WriteToAddrPort(datagram(1, i, size), addr(dst))
+	}
+	b.Uncork()
+	buf, oob := make([]byte, 64<<10), make([]byte, 128)
+	_ = dst.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, oobn, _, _, err := dst.ReadMsgUDPAddrPort(buf, oob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := SegmentSize(oob[:oobn])
+	if n != 3400 || seg != 1000 {
+		t.Fatalf("read %d bytes with segment size %d, want 3400 in 1000s", n, seg)
+	}
+	for i, off := 0, 0; off < n; i, off = i+1, off+seg {
+		p := buf[off:min(off+seg, n)]
+		if !bytes.Equal(p, datagram(1, i, sizes[i])) {
+			t.Fatalf("segment %d differs", i)
+		}
+	}
+	if SegmentSize(nil) != 0 || SegmentSize([]byte{1, 2, 3}) != 0 {
+		t.Fatal("segment size from nothing")
+	}
+}
+
+// Control messages come from the kernel, but the parser walks lengths it
+// reads from them: nothing may make it read out of bounds.
+func FuzzSegmentSize(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{20, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 104, 0, 0, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{255, 255, 255, 255, 0, 0, 0, 0, 17, 0, 0, 0, 104, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, oob []byte) {
+		// A control message with a 4-byte value is at least 20 bytes.
+		if s := SegmentSize(oob); s != 0 && len(oob) < 20 {
+			t.Fatalf("segment size %d from %d bytes", s, len(oob))
+		}
+	})
+}

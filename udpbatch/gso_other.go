@@ -10,3 +10,9 @@ func gsoSupported(*net.UDPConn) bool { return false }
 func segmentOOB(oob []byte, _ int) []byte { return oob[:0] }
 
 func gsoUnusable(error) bool { return true }
+
+// EnableGRO is false: UDP GRO is a Linux socket option.
+func EnableGRO(*net.UDPConn) bool { return false }
+
+// SegmentSize is 0: reads are single datagrams.
+func SegmentSize([]byte) int { return 0 }
