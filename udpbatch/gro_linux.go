@@ -15,15 +15,9 @@ const udpGRO = 104
 // Reads must then use a 64 KiB buffer and split what arrives with
 // SegmentSize.
 func EnableGRO(c *net.UDPConn) bool {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok := false
-	_ = raw.Control(func(fd uintptr) {
-		ok = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_UDP, udpGRO, 1) == nil
+	return onSocket(c, func(fd int) bool {
+		return syscall.SetsockoptInt(fd, syscall.IPPROTO_UDP, udpGRO, 1) == nil
 	})
-	return ok
 }
 
 // SegmentSize returns the datagram size of a coalesced read from its

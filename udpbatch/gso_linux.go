@@ -13,15 +13,20 @@ const udpSegment = 103
 
 // gsoSupported asks the kernel whether the socket knows UDP_SEGMENT.
 func gsoSupported(c *net.UDPConn) bool {
+	return onSocket(c, func(fd int) bool {
+		_, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_UDP, udpSegment)
+		return err == nil
+	})
+}
+
+// onSocket runs f on c's file descriptor and returns its answer.
+func onSocket(c *net.UDPConn, f func(fd int) bool) bool {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return false
 	}
 	ok := false
-	_ = raw.Control(func(fd uintptr) {
-		_, err := syscall.GetsockoptInt(int(fd), syscall.IPPROTO_UDP, udpSegment)
-		ok = err == nil
-	})
+	_ = raw.Control(func(fd uintptr) { ok = f(int(fd)) })
 	return ok
 }
 
