@@ -38,6 +38,7 @@ type Report struct {
 	// Join, per viewer that got that far.
 	PostMS          Dist `json:"post_ms"`           // POST sent to 201 received
 	ConnectMS       Dist `json:"connect_ms"`        // 201 to ICE+DTLS connected
+	JoinMS          Dist `json:"join_ms"`           // POST sent to ICE+DTLS connected: the server's join time
 	FirstPacketMS   Dist `json:"first_packet_ms"`   // connected to the first RTP packet
 	FirstKeyframeMS Dist `json:"first_keyframe_ms"` // connected to the first complete keyframe
 	StartupMS       Dist `json:"startup_ms"`        // join start to the first complete keyframe: the wait a person sees
@@ -128,7 +129,7 @@ func (r *runner) report(end time.Duration) *Report {
 		RampS:    r.cfg.Ramp.Seconds(),
 		ElapsedS: end.Seconds(),
 	}
-	var post, conn, first, key, startup, loss, nacks, plis, freezes, longest, gaps, rate []float64
+	var post, conn, join, first, key, startup, loss, nacks, plis, freezes, longest, gaps, rate []float64
 	for _, v := range r.viewers {
 		switch {
 		case v.failure != "":
@@ -148,6 +149,7 @@ func (r *runner) report(end time.Duration) *Report {
 		connectedAt := time.Duration(v.connectedAt.Load())
 		if connectedAt > 0 && v.postEnd > 0 {
 			conn = append(conn, ms(connectedAt-v.postEnd))
+			join = append(join, ms(connectedAt-v.postStart))
 		}
 		if !v.received {
 			continue
@@ -202,7 +204,7 @@ func (r *runner) report(end time.Duration) *Report {
 	if rep.Totals.Expected > 0 {
 		rep.Totals.LossPct = float64(rep.Totals.Lost) * 100 / float64(rep.Totals.Expected)
 	}
-	rep.PostMS, rep.ConnectMS = newDist(post), newDist(conn)
+	rep.PostMS, rep.ConnectMS, rep.JoinMS = newDist(post), newDist(conn), newDist(join)
 	rep.FirstPacketMS, rep.FirstKeyframeMS, rep.StartupMS = newDist(first), newDist(key), newDist(startup)
 	rep.LossPct, rep.NACKs, rep.PLIs = newDist(loss), newDist(nacks), newDist(plis)
 	rep.Freezes, rep.LongestFreezeMS, rep.BitrateKbps = newDist(freezes), newDist(longest), newDist(rate)
@@ -242,6 +244,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}{
 		{"POST ms", r.PostMS, 0},
 		{"connect ms", r.ConnectMS, 0},
+		{"join ms", r.JoinMS, 0},
 		{"first packet ms", r.FirstPacketMS, 0},
 		{"first keyframe ms", r.FirstKeyframeMS, 0},
 		{"startup ms", r.StartupMS, 0},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -27,6 +28,38 @@ const (
 // errFull is returned when the viewer limit or the fd headroom is reached.
 var errFull = errors.New("server full")
 
+// fdCountTTL is how old the open-descriptor count behind the join guard
+// may be.
+const fdCountTTL = 100 * time.Millisecond
+
+// fdCount is the open-descriptor count for the join guard, read from /proc
+// at most every fdCountTTL. A read costs about half a microsecond per open
+// descriptor, so reading it on every join made a burst quadratic: 1000
+// joins at ~2000 descriptors spent 16 % of the CPU listing /proc/self/fd.
+// Between reads each join counts as one more descriptor (its HTTP
+// connection), so the estimate errs towards refusing.
+type fdCount struct {
+	mu    sync.Mutex
+	at    time.Time
+	n     int // -1: unknown on this platform
+	since int // joins counted since the read
+	read  func() int
+}
+
+func (c *fdCount) estimate(now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || now.Sub(c.at) >= fdCountTTL || now.Before(c.at) {
+		c.n, c.at, c.since = c.read(), now, 0
+	}
+	if c.n < 0 {
+		return -1
+	}
+	n := c.n + c.since
+	c.since++
+	return n
+}
+
 // reserveViewer takes a viewer slot, or fails when the limit is reached.
 func (s *Server) reserveViewer() error {
 	for {
@@ -39,7 +72,7 @@ func (s *Server) reserveViewer() error {
 		}
 	}
 	if limit := sysinfo.FDLimit(); limit > 0 {
-		if open := sysinfo.OpenFDs(); open >= 0 && uint64(open)+fdReserve >= limit {
+		if open := s.fds.estimate(time.Now()); open >= 0 && uint64(open)+fdReserve >= limit {
 			s.viewers.Add(-1)
 			return fmt.Errorf("%w: %d of %d file descriptors in use", errFull, open, limit)
 		}
@@ -47,8 +80,9 @@ func (s *Server) reserveViewer() error {
 	return nil
 }
 
-// handleWHEP answers a viewer's recvonly offer. Joins run fully in parallel:
-// nothing here takes a server-wide lock while negotiating.
+// handleWHEP answers a viewer's recvonly offer. Joins run in parallel: no
+// server-wide lock is held while negotiating, only one of GOMAXPROCS
+// negotiation slots for the CPU-bound part.
 func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name, ok := checkStream(w, r)
@@ -78,6 +112,24 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 			s.viewers.Add(-1)
 		}
 	}()
+
+	// Negotiation is pure CPU (~1 ms): at most one per core at a time, so
+	// that a burst of joins queues here instead of flooding the Go
+	// scheduler's run queues, where the forwarding goroutines of the
+	// viewers already watching would wait behind it.
+	select {
+	case s.negotiating <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-s.negotiating
+		}
+	}
+	defer release()
 
 	pc, err := s.tr.viewer.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{s.tr.cert}})
 	if err != nil {
@@ -112,6 +164,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		go readViewerRTCP(v, func(b []byte) (int, error) { n, _, err := sender.Read(b); return n, err }, dt)
 	}
 	answer, err := finishAnswer(r.Context(), pc)
+	release()
 	if err != nil {
 		_ = pc.Close()
 		s.logReject(r, http.StatusBadRequest, err.Error())
