@@ -30,14 +30,7 @@ WORK=${WORK:-$(mktemp -d /tmp/bcast-burstbench.XXXXXX)}
 BASE="http://127.0.0.1:$PORT"
 TOKEN=burstbench
 
-go build -o "$WORK/bcast" ./cmd/bcast
-if [ ! -f "$WORK/clip.ivf" ]; then
-	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" \
-		-c:v libvpx -b:v 1400k -minrate 1400k -maxrate 1400k -g 60 -deadline realtime -cpu-used 8 \
-		-auto-alt-ref 0 -error-resilient 1 "$WORK/clip.ivf"
-	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=440:duration=20" \
-		-ac 2 -ar 48000 -c:a libopus -b:a 96k -frame_duration 20 "$WORK/clip.ogg"
-fi
+. scripts/benchclip.sh
 
 pids=()
 cleanup() {
