@@ -92,7 +92,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			websocket.StatusTryAgainLater, "too many connections")
 		return
 	}
-	defer h.addrs.release(addr)
+	// The slot is free again before the room counts the connection gone,
+	// so a client that sees itself leave can come straight back.
+	releaseAddr := sync.OnceFunc(func() { h.addrs.release(addr) })
+	defer releaseAddr()
 
 	m, err := c.readJoin(ctx)
 	if err != nil {
@@ -111,6 +114,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wg.Go(func() { c.writeLoop(ctx) })
 	wg.Go(func() { c.keepalive(ctx) })
 	c.readLoop(ctx)
+	releaseAddr()
 	rm.leave(c)
 	cancel()
 	wg.Wait()
