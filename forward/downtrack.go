@@ -53,7 +53,7 @@ type DownTrack struct {
 	nackBuf []byte
 	nackPkt rtp.Packet
 	tap     atomic.Pointer[Tap]
-	tapBuf  [1600]byte
+	tapBuf  []byte // allocated by the first tapped packet: most viewers are never captured
 
 	stats DownStats
 }
@@ -79,7 +79,7 @@ type DownStats struct {
 
 // NewDownTrack returns an unbound down track of the given kind.
 func NewDownTrack(kind webrtc.RTPCodecType, streamID string) *DownTrack {
-	return &DownTrack{kind: kind, id: kind.String(), streamID: streamID, nackBuf: make([]byte, 0, 1500)}
+	return &DownTrack{kind: kind, id: kind.String(), streamID: streamID}
 }
 
 // ID is "video" or "audio".
@@ -297,7 +297,10 @@ func (d *DownTrack) send(p *rtp.Packet, seq uint16, ts uint32, now time.Time) er
 	}
 	_, err := d.writer.WriteRTP(h, p.Payload)
 	if tap := d.tap.Load(); tap != nil && err == nil {
-		if n, merr := rtp.MarshalPacketTo(d.tapBuf[:], h, p.Payload); merr == nil {
+		if d.tapBuf == nil {
+			d.tapBuf = make([]byte, 1600)
+		}
+		if n, merr := rtp.MarshalPacketTo(d.tapBuf, h, p.Payload); merr == nil {
 			(*tap)(now, d.tapBuf[:n])
 		}
 	}

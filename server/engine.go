@@ -130,6 +130,10 @@ func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: lf}
 	se.SetICEUDPMux(mux)
+	// One interface list for every ICE agent: without it each viewer's
+	// agent lists the host's interfaces over netlink when it is created
+	// (CPU on every join, ~8 KiB kept per viewer).
+	se.SetNet(std)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetIncludeLoopbackCandidate(true)
 	// No mDNS: a server advertises real addresses, and a browser's .local
