@@ -494,6 +494,7 @@ func (p *peer) close() {
 // retries, receiver reports, consent) runs between reads.
 func (p *peer) read() {
 	defer close(p.readerDone)
+	defer p.fail() // a read error ends the connection; after close this is a no-op
 	defer func() {
 		p.mu.Lock()
 		tracks := p.tracks
@@ -619,13 +620,19 @@ func (p *peer) handleSTUN(b []byte, from netip.AddrPort, now time.Time) {
 			p.remote = from
 			p.mu.Unlock()
 			close(p.selected)
+			// Regular nomination (RFC 8445 §8.1.1): only the chosen pair
+			// is nominated, so the server cannot settle on another one
+			// (pion's controlled agent switches to the last nominated
+			// pair that succeeds) and send from an address we ignore.
+			p.sendCheck(from, true)
+			p.nextCheck = now.Add(checkInterval)
 		}
 	}
 }
 
-// sendCheck sends a connectivity check (RFC 8445 §7.2.2) to to: while no
-// pair is selected with USE-CANDIDATE (aggressive nomination, as browsers
-// did for years), afterwards as a consent check (RFC 7675).
+// sendCheck sends a connectivity check (RFC 8445 §7.2.2) to to, with
+// USE-CANDIDATE when it nominates the pair; once connected, checks are
+// consent checks (RFC 7675).
 func (p *peer) sendCheck(to netip.AddrPort, nominate bool) {
 	setters := []stun.Setter{stun.TransactionID, stun.BindingRequest,
 		stun.NewUsername(p.rufrag + ":" + p.ufrag),
@@ -654,7 +661,7 @@ func (p *peer) tick(now time.Time) {
 	default:
 		if !now.Before(p.nextCheck) {
 			for _, c := range p.candidates {
-				p.sendCheck(c, true)
+				p.sendCheck(c, false)
 			}
 			p.nextCheck = now.Add(checkInterval)
 		}
@@ -664,13 +671,19 @@ func (p *peer) tick(now time.Time) {
 		p.fail()
 		return
 	}
-	if !now.Before(p.nextCheck) {
-		p.sendCheck(p.remote, false)
-		p.nextCheck = now.Add(consentInterval)
-	}
 	p.mu.Lock()
 	keys, tracks := p.keys, p.tracks
 	p.mu.Unlock()
+	if !now.Before(p.nextCheck) {
+		if keys == nil {
+			// Until DTLS is up the nomination may have been lost: repeat it.
+			p.sendCheck(p.remote, true)
+			p.nextCheck = now.Add(checkInterval)
+		} else {
+			p.sendCheck(p.remote, false)
+			p.nextCheck = now.Add(consentInterval)
+		}
+	}
 	if keys == nil {
 		return
 	}
@@ -796,7 +809,8 @@ func (t *track) receive(p *peer, keys *srtpKeys, pk *rtp.Packet, c codec.Codec, 
 	prevMax, started := t.seq.max, t.seq.started
 	ext := t.seq.push(pk.SequenceNumber)
 	switch {
-	case !started:
+	case !started || t.frames == nil:
+		// Audio: the offer negotiates NACK for video only, as browsers do.
 	case ext > prevMax+1:
 		// A gap: NACK it at once, as libwebrtc does for new holes.
 		for s := max(prevMax+1, ext-maxMissing); s < ext; s++ {

@@ -137,10 +137,19 @@ type Conn struct {
 	mu       sync.Mutex
 	q, spare *queue
 	flushing bool // a Flush is sending a queue taken from q
+	closed   bool
 
 	flushMu sync.Mutex // serialises flushes: datagrams leave in queue order
 	oob     []byte     // GSO control message, reused under flushMu
+	// noGSO holds destinations whose GSO sends the kernel refused with
+	// EINVAL (segments over the path MTU): their runs go one by one,
+	// instead of failing and then going one by one every time. Under
+	// flushMu.
+	noGSO map[netip.AddrPort]struct{}
 }
+
+// maxNoGSO bounds noGSO; past it the map starts over.
+const maxNoGSO = 4096
 
 // WriteTo queues or sends one datagram. While corked it returns len(b) and
 // no error: the send happens later and its errors are counted in Stats.
@@ -178,6 +187,10 @@ func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 // WriteToAddrPort queues or sends one datagram.
 func (c *Conn) WriteToAddrPort(b []byte, dst netip.AddrPort) (int, error) {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return 0, net.ErrClosed
+	}
 	corked := c.b.corks.Load() > 0
 	if !corked && c.q.empty() && !c.flushing {
 		// Nothing ahead of this datagram: send it now and report the
@@ -238,8 +251,9 @@ func (c *Conn) Flush() {
 // send writes one run of datagrams of size seg (the last may be shorter) to
 // dst; flushMu held.
 func (c *Conn) send(b []byte, seg int, dst netip.AddrPort) {
-	count := (len(b) + seg - 1) / seg
-	if count > 1 && c.gso.Load() {
+	count := max((len(b)+seg-1)/seg, 1) // an empty datagram is one
+	_, refused := c.noGSO[dst]
+	if count > 1 && c.gso.Load() && !refused {
 		c.oob = segmentOOB(c.oob[:0], seg)
 		_, _, err := c.UDPConn.WriteMsgUDPAddrPort(b, c.oob, dst)
 		if err == nil {
@@ -247,15 +261,21 @@ func (c *Conn) send(b []byte, seg int, dst netip.AddrPort) {
 			c.b.stats.datagrams.Add(uint64(count))
 			return
 		}
-		if gsoUnusable(err) {
-			// No checksum offload on the route's device: send one by
+		switch {
+		case gsoUnusable(err):
+			// No checksum offload on the socket's device: send one by
 			// one from now on.
 			c.gso.Store(false)
+		case gsoTooLarge(err):
+			if c.noGSO == nil || len(c.noGSO) >= maxNoGSO {
+				c.noGSO = map[netip.AddrPort]struct{}{}
+			}
+			c.noGSO[dst] = struct{}{}
 		}
 		// Fall through and try each datagram, so one refused GSO send
 		// loses nothing the kernel would have taken separately.
 	}
-	for len(b) > 0 {
+	for first := true; first || len(b) > 0; first = false {
 		n := min(seg, len(b))
 		_, err := c.UDPConn.WriteToUDPAddrPort(b[:n], dst)
 		c.b.stats.sends.Add(1)
@@ -268,8 +288,12 @@ func (c *Conn) send(b []byte, seg int, dst netip.AddrPort) {
 	}
 }
 
-// Close closes the socket after sending what is queued.
+// Close closes the socket after sending what is queued; later writes
+// fail with net.ErrClosed.
 func (c *Conn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	c.Flush()
 	c.b.remove(c)
 	return c.UDPConn.Close()
@@ -312,6 +336,8 @@ func (q *queue) add(b []byte, dst netip.AddrPort, coalesce bool) {
 			return
 		}
 	}
-	q.runs = append(q.runs, run{dst: dst, off: len(q.buf), n: len(b), seg: max(len(b), 1), count: 1})
+	// An empty datagram is a run of its own: nothing can follow it in
+	// one send.
+	q.runs = append(q.runs, run{dst: dst, off: len(q.buf), n: len(b), seg: max(len(b), 1), count: 1, complete: len(b) == 0})
 	q.buf = append(q.buf, b...)
 }

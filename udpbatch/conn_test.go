@@ -3,6 +3,7 @@ package udpbatch
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -315,4 +316,31 @@ func FuzzSegmentSize(f *testing.F) {
 			t.Fatalf("segment size %d from %d bytes", s, len(oob))
 		}
 	})
+}
+
+func TestWriteAfterClose(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dst := listen(t)
+	b.Cork()
+	defer b.Uncork()
+	_ = src.Close()
+	if _, err := src.WriteToAddrPort([]byte("x"), addr(dst)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after close: %v, want net.ErrClosed", err)
+	}
+}
+
+// An empty datagram is a datagram: corked or not, it is sent.
+func TestEmptyDatagram(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dst := listen(t)
+	b.Cork()
+	_, _ = src.WriteToAddrPort(datagram(0, 0, 10), addr(dst))
+	_, _ = src.WriteToAddrPort(nil, addr(dst))
+	b.Uncork()
+	got := receive(t, dst, 2)
+	if len(got[0]) != 10 || len(got[1]) != 0 {
+		t.Fatalf("received %d and %d bytes, want 10 and 0", len(got[0]), len(got[1]))
+	}
 }

@@ -48,7 +48,12 @@ func segmentOOB(oob []byte, seg int) []byte {
 
 // gsoUnusable reports the error that says GSO cannot work on this socket:
 // EIO when the device has no checksum offload (the kernel's udp_send_skb).
-// EINVAL (segments larger than the MTU) concerns one send only.
 func gsoUnusable(err error) bool {
 	return errors.Is(err, syscall.EIO)
+}
+
+// gsoTooLarge reports the error for segments larger than the path MTU
+// allows (EINVAL from udp_send_skb): it concerns one destination.
+func gsoTooLarge(err error) bool {
+	return errors.Is(err, syscall.EINVAL)
 }

@@ -11,6 +11,8 @@ func segmentOOB(oob []byte, _ int) []byte { return oob[:0] }
 
 func gsoUnusable(error) bool { return true }
 
+func gsoTooLarge(error) bool { return false }
+
 // EnableGRO is false: UDP GRO is a Linux socket option.
 func EnableGRO(*net.UDPConn) bool { return false }
 
