@@ -22,6 +22,12 @@ func listen(t testing.TB) *net.UDPConn {
 	return c
 }
 
+// sender returns a Batcher with one socket and a receiver to write to.
+func sender(t *testing.T) (*Batcher, *Conn, *net.UDPConn) {
+	b := NewBatcher()
+	return b, b.Wrap(listen(t)), listen(t)
+}
+
 func addr(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
 
 // datagram is size bytes: writer, sequence number, then filler.
@@ -101,9 +107,7 @@ func TestCorkedWritesArriveSeparatelyInOrder(t *testing.T) {
 }
 
 func TestUncorkedWriteIsImmediate(t *testing.T) {
-	b := NewBatcher()
-	src := b.Wrap(listen(t))
-	dst := listen(t)
+	b, src, dst := sender(t)
 	p := datagram(1, 1, 100)
 	if n, err := src.WriteToAddrPort(p, addr(dst)); err != nil || n != len(p) {
 		t.Fatalf("write: %d, %v", n, err)
@@ -131,9 +135,7 @@ func TestUncorkedWriteReportsError(t *testing.T) {
 // Writers on several goroutines, corking and uncorking on their own, each
 // see their datagrams arrive in the order written.
 func TestConcurrentWritersKeepOrder(t *testing.T) {
-	b := NewBatcher()
-	src := b.Wrap(listen(t))
-	dst := listen(t)
+	b, src, dst := sender(t)
 	const writers, each = 4, 300
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -168,9 +170,7 @@ func TestConcurrentWritersKeepOrder(t *testing.T) {
 }
 
 func TestCloseSendsQueued(t *testing.T) {
-	b := NewBatcher()
-	src := b.Wrap(listen(t))
-	dst := listen(t)
+	b, src, dst := sender(t)
 	b.Cork()
 	_, _ = src.WriteToAddrPort(datagram(0, 0, 500), addr(dst))
 	if err := src.Close(); err != nil {
@@ -271,9 +271,7 @@ func BenchmarkWrite(b *testing.B) {
 // A receiver with GRO gets a corked run in one read and splits it back
 // into the datagrams that were written.
 func TestGROReceivesARunWhole(t *testing.T) {
-	b := NewBatcher()
-	src := b.Wrap(listen(t))
-	dst := listen(t)
+	b, src, dst := sender(t)
 	if !EnableGRO(dst) || !b.Coalesces() {
 		t.Skip("no UDP GRO/GSO on this kernel") // not Linux ≥ 5.0
 	}
@@ -319,9 +317,7 @@ func FuzzSegmentSize(f *testing.F) {
 }
 
 func TestWriteAfterClose(t *testing.T) {
-	b := NewBatcher()
-	src := b.Wrap(listen(t))
-	dst := listen(t)
+	b, src, dst := sender(t)
 	b.Cork()
 	defer b.Uncork()
 	_ = src.Close()
@@ -332,9 +328,7 @@ func TestWriteAfterClose(t *testing.T) {
 
 // An empty datagram is a datagram: corked or not, it is sent.
 func TestEmptyDatagram(t *testing.T) {
-	b := NewBatcher()
-	src := b.Wrap(listen(t))
-	dst := listen(t)
+	b, src, dst := sender(t)
 	b.Cork()
 	_, _ = src.WriteToAddrPort(datagram(0, 0, 10), addr(dst))
 	_, _ = src.WriteToAddrPort(nil, addr(dst))
