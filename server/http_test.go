@@ -137,6 +137,10 @@ func TestMetrics(t *testing.T) {
 	if metricValue(body, "bcast_udp_gso") == 1 && sends >= datagrams {
 		t.Errorf("UDP GSO on but %v sends for %v datagrams", sends, datagrams)
 	}
+	// The console shows the same per second.
+	waitFor(t, 5*time.Second, "UDP figures in the snapshot", func() bool {
+		return srv.Snapshot().System.UDPDatagramsPerSend > 0
+	})
 	s := getStreams(t, srv.base, "")
 	if len(s) != 1 || s[0].Video == nil || s[0].Video.BitrateBPS <= 0 || s[0].Video.Codec != "VP8" || s[0].Audio == nil {
 		t.Fatalf("streams: %+v", s)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bcastdev/bcast/server/status"
 	"github.com/bcastdev/bcast/sysinfo"
+	"github.com/bcastdev/bcast/udpbatch"
 )
 
 // sysSampler keeps the process and machine figures that need two readings
@@ -18,6 +19,7 @@ type sysSampler struct {
 	mu       sync.Mutex
 	cur      status.System
 	lastCPU  sysinfo.CPUTicks
+	lastUDP  udpbatch.Stats
 	dumpScan time.Time
 }
 
@@ -40,6 +42,15 @@ func (s *Server) sampleSystem(now time.Time, processCPU float64, fds int, egress
 	c.FDs = fds
 	c.FDLimit = int(min(sysinfo.FDLimit(), math.MaxInt32))
 	c.EgressBPS = egressBPS
+	udp := s.tr.batch.Stats()
+	if udp.Sends > ss.lastUDP.Sends {
+		sends := udp.Sends - ss.lastUDP.Sends
+		c.UDPDatagramsPerSend = float64(udp.Datagrams-ss.lastUDP.Datagrams) / float64(sends)
+	} else {
+		c.UDPDatagramsPerSend = 0
+	}
+	c.UDPGSO, c.UDPSendErrors = udp.GSO, udp.Errors
+	ss.lastUDP = udp
 	c.DumpDir = s.cfg.DumpDir
 	// Retention scans the dump tree: every few seconds is plenty for a
 	// figure that changes by one segment every few minutes.

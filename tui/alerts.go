@@ -103,6 +103,10 @@ func deriveAlerts(prev, cur *status.Snapshot) []alert {
 		add("fd", levelWarn, "", "file descriptors %d/%d (%s): headroom low, joins will fail at the limit",
 			sys.FDs, sys.FDLimit, formatPercent(100*float64(sys.FDs)/float64(sys.FDLimit)))
 	}
+	if prev != nil && sys.UDPSendErrors > prev.System.UDPSendErrors {
+		add("udp-errors", levelWarn, "", "kernel refused %d datagrams to viewers (socket buffers full or network down): viewers lose packets",
+			sys.UDPSendErrors-prev.System.UDPSendErrors)
+	}
 	if sys.MaxViewers > 0 && sys.Viewers >= sys.MaxViewers {
 		add("limit", levelWarn, "", "viewer limit reached (%d/%d): new viewers are refused", sys.Viewers, sys.MaxViewers)
 	}

@@ -45,6 +45,12 @@ func TestDeriveAlerts(t *testing.T) {
 		{name: "offline stays offline", prev: with(healthy(0), func(s *status.Snapshot) { s.Streams[0].Live = false }),
 			cur: with(healthy(1), func(s *status.Snapshot) { s.Streams[0].Live = false })},
 
+		{name: "kernel refuses datagrams", prev: with(healthy(0), func(s *status.Snapshot) { s.System.UDPSendErrors = 4 }),
+			cur:  with(healthy(1), func(s *status.Snapshot) { s.System.UDPSendErrors = 7 }),
+			want: []string{"warn udp-errors"}, text: "kernel refused 3 datagrams"},
+		{name: "old refusals are not news", prev: with(healthy(0), func(s *status.Snapshot) { s.System.UDPSendErrors = 4 }),
+			cur: with(healthy(1), func(s *status.Snapshot) { s.System.UDPSendErrors = 4 })},
+
 		{name: "ingest loss is the streamer's side",
 			prev: healthy(0),
 			cur:  lossy(with(healthy(1), func(s *status.Snapshot) { main(s).Video.Lost += 30 }), 12),

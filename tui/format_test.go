@@ -3,6 +3,10 @@ package tui
 import (
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/bcastdev/bcast/server/status"
 )
 
 func TestFormatBitrate(t *testing.T) {
@@ -141,6 +145,24 @@ func TestClean(t *testing.T) {
 	} {
 		if got := clean(in); got != want {
 			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUDPPart(t *testing.T) {
+	st := newStyles(colorprofile.NoTTY, true)
+	tests := []struct {
+		sys  status.System
+		want string
+	}{
+		{status.System{}, ""},
+		{status.System{UDPDatagramsPerSend: 2.46, UDPGSO: true}, "udp 2.5/call"},
+		{status.System{UDPDatagramsPerSend: 1, UDPGSO: false}, "udp 1.0/call no GSO"},
+		{status.System{UDPDatagramsPerSend: 5, UDPGSO: true, UDPSendErrors: 12}, "udp 5.0/call 12 refused"},
+	}
+	for _, tt := range tests {
+		if got := udpPart(st, &tt.sys); got != tt.want {
+			t.Errorf("udpPart(%+v) = %q, want %q", tt.sys, got, tt.want)
 		}
 	}
 }

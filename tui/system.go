@@ -67,7 +67,25 @@ func (s *system) processLine() string {
 		label("rss")+" "+formatBytes(sys.RSSBytes),
 		label("fds")+" "+fdStyle.Render(fmt.Sprintf("%d/%d", sys.FDs, sys.FDLimit)),
 		out,
+		udpPart(st, sys),
 		label("goroutines")+" "+fmt.Sprint(sys.Goroutines))
+}
+
+// udpPart says how well the sockets batch (datagrams per system call, ~5
+// for video with GSO) and whether the kernel refuses datagrams; empty
+// before the first sends.
+func udpPart(st *styles, sys *status.System) string {
+	if sys.UDPDatagramsPerSend <= 0 && sys.UDPSendErrors == 0 {
+		return ""
+	}
+	s := st.Muted.Render("udp") + " " + fmt.Sprintf("%.1f/call", sys.UDPDatagramsPerSend)
+	if !sys.UDPGSO {
+		s += " " + st.Warn.Render("no GSO")
+	}
+	if sys.UDPSendErrors > 0 {
+		s += " " + st.Bad.Render(formatCount(sys.UDPSendErrors)+" refused")
+	}
+	return s
 }
 
 // dumpLine leads with errors and drops, then the disk, then the segment.

@@ -103,6 +103,12 @@ type System struct {
 	Viewers           int     `json:"viewers"`     // all streams
 	MaxViewers        int     `json:"max_viewers"` // 0 = unlimited
 	EgressBPS         int64   `json:"egress_bps"`  // media sent to viewers, all streams
+	// UDP sockets: datagrams per system call over the last second (> 1
+	// while UDP GSO batches each viewer's packets), whether GSO is in use,
+	// and datagrams the kernel refused since start (full socket buffers).
+	UDPDatagramsPerSend float64 `json:"udp_datagrams_per_send"`
+	UDPGSO              bool    `json:"udp_gso"`
+	UDPSendErrors       uint64  `json:"udp_send_errors"`
 	DumpDir           string  `json:"dump_dir"`
 	DumpBytes         int64   `json:"dump_bytes"`      // all dump files kept
 	DumpFreeBytes     uint64  `json:"dump_free_bytes"` // free space on the dump file system
