@@ -109,10 +109,10 @@ type System struct {
 	UDPDatagramsPerSend float64 `json:"udp_datagrams_per_send"`
 	UDPGSO              bool    `json:"udp_gso"`
 	UDPSendErrors       uint64  `json:"udp_send_errors"`
-	DumpDir           string  `json:"dump_dir"`
-	DumpBytes         int64   `json:"dump_bytes"`      // all dump files kept
-	DumpFreeBytes     uint64  `json:"dump_free_bytes"` // free space on the dump file system
-	DumpError         string  `json:"dump_error,omitempty"`
+	DumpDir             string  `json:"dump_dir"`
+	DumpBytes           int64   `json:"dump_bytes"`      // all dump files kept
+	DumpFreeBytes       uint64  `json:"dump_free_bytes"` // free space on the dump file system
+	DumpError           string  `json:"dump_error,omitempty"`
 }
 
 // Chat is one stream's chat as moderators see it.
