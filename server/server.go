@@ -129,7 +129,7 @@ func New(opts Options) (*Server, error) {
 	})
 	s.maxViewers.Store(int64(opts.Config.MaxViewers))
 	s.fds.read = sysinfo.OpenFDs
-	s.negotiating = make(chan struct{}, runtime.GOMAXPROCS(0))
+	s.negotiating = make(chan struct{}, max(runtime.GOMAXPROCS(0)/2, 1))
 	s.metrics = newMetrics(s)
 	s.wg.Add(1)
 	go s.housekeeping()

@@ -81,7 +81,7 @@ func (s *Server) reserveViewer() error {
 }
 
 // handleWHEP answers a viewer's recvonly offer. Joins run in parallel: no
-// server-wide lock is held while negotiating, only one of GOMAXPROCS
+// server-wide lock is held while negotiating, only one of GOMAXPROCS/2
 // negotiation slots for the CPU-bound part.
 func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -113,10 +113,10 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	// Negotiation is pure CPU (~1 ms): at most one per core at a time, so
-	// that a burst of joins queues here instead of flooding the Go
-	// scheduler's run queues, where the forwarding goroutines of the
-	// viewers already watching would wait behind it.
+	// Negotiation is pure CPU (~1 ms): at most one per two cores at a
+	// time, so that a burst of joins queues here instead of flooding the Go
+	// scheduler's run queues and taking every core, while the forwarding
+	// goroutines of the viewers already watching wait behind it.
 	select {
 	case s.negotiating <- struct{}{}:
 	case <-r.Context().Done():
