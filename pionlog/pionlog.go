@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -52,7 +54,21 @@ func (g logger) Warn(msg string) { g.log(slog.LevelInfo, msg) }
 func (g logger) Warnf(format string, args ...any) {
 	g.logf(slog.LevelInfo, format, args...)
 }
-func (g logger) Error(msg string) { g.log(slog.LevelWarn, msg) }
+func (g logger) Error(msg string) { g.log(errorLevel(msg), msg) }
 func (g logger) Errorf(format string, args ...any) {
-	g.logf(slog.LevelWarn, format, args...)
+	if g.l.Enabled(context.Background(), slog.LevelWarn) {
+		msg := fmt.Sprintf(format, args...)
+		g.log(errorLevel(msg), msg)
+	}
+}
+
+// errorLevel is where a pion error goes: a warning, unless it only says a
+// connection was already closed. Those come by the hundred when many
+// viewers leave at once (a packet still in flight for a closed muxed
+// conn) and would bury the operator's real alerts.
+func errorLevel(msg string) slog.Level {
+	if strings.Contains(msg, "closed pipe") || strings.Contains(msg, net.ErrClosed.Error()) {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
 }

@@ -30,3 +30,19 @@ func TestLevelsAndNoFormattingWhenDisabled(t *testing.T) {
 		t.Errorf("a disabled trace allocates %.0f times", n)
 	}
 }
+
+// Errors that only say a connection was closed are teardown, not alerts.
+func TestClosedConnectionErrorsAreNotWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	l := Factory(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))).NewLogger("udpmux")
+	l.Errorf("Failed to write packet: %v", "io: read/write on closed pipe")
+	l.Error("read udp 127.0.0.1:8189: use of closed network connection")
+	l.Errorf("Failed to handle decrypted RTP: %s", "bad header")
+	out := buf.String()
+	if strings.Contains(out, "closed") {
+		t.Errorf("closed-connection errors logged as warnings:\n%s", out)
+	}
+	if !strings.Contains(out, "bad header") || !strings.Contains(out, "level=WARN") {
+		t.Errorf("a real error is not a warning:\n%s", out)
+	}
+}
