@@ -338,3 +338,30 @@ func TestEmptyDatagram(t *testing.T) {
 		t.Fatalf("received %d and %d bytes, want 10 and 0", len(got[0]), len(got[1]))
 	}
 }
+
+// GSO works the same over IPv6 (UDP_SEGMENT is a UDP-level option).
+func TestIPv6Run(t *testing.T) {
+	l6 := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+		if err != nil {
+			t.Skipf("no IPv6 loopback: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	b := NewBatcher()
+	src, dst := b.Wrap(l6()), l6()
+	b.Cork()
+	for i := range 4 {
+		_, _ = src.WriteToAddrPort(datagram(6, i, 1100), addr(dst))
+	}
+	b.Uncork()
+	for i, p := range receive(t, dst, 4) {
+		if !bytes.Equal(p, datagram(6, i, 1100)) {
+			t.Fatalf("datagram %d differs", i)
+		}
+	}
+	if st := b.Stats(); st.GSO && st.Sends != 1 {
+		t.Fatalf("%d sends for one run of 4 with GSO", st.Sends)
+	}
+}
