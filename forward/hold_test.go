@@ -19,9 +19,13 @@ type recBatcher struct {
 	coalesces bool
 }
 
-func (b *recBatcher) Cork()           { b.add("[") }
-func (b *recBatcher) Uncork()         { b.add("]") }
-func (b *recBatcher) Coalesces() bool { return b.coalesces }
+func (b *recBatcher) Cork()   { b.add("[") }
+func (b *recBatcher) Uncork() { b.add("]") }
+func (b *recBatcher) Coalesces() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.coalesces
+}
 func (b *recBatcher) add(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -131,6 +135,25 @@ func TestHoldLimits(t *testing.T) {
 	}
 	if got := strings.Count(b.String(), "["); got != 2 {
 		t.Fatalf("%d corked fan-outs, want 2: %s", got, b)
+	}
+}
+
+// When the sockets stop coalescing (GSO refused at run time), a held frame
+// leaves at once and later packets are not held.
+func TestHoldStopsWithoutGSO(t *testing.T) {
+	src := vp8
+	src.PayloadType = 100
+	b := &recBatcher{coalesces: true}
+	tr := NewTrack(TrackInfo{Kind: webrtc.RTPCodecTypeVideo, Codec: src}, nil, WithBatcher(b))
+	defer tr.Close()
+	holdViewer(t, tr, "a", b)
+	writeOne(tr, 1, 1000, false, vp8Key)
+	b.mu.Lock()
+	b.coalesces = false
+	b.mu.Unlock()
+	writeOne(tr, 2, 1000, false, vp8Cont)
+	if got, want := b.String(), "[ a:0 ] a:1"; got != want {
+		t.Fatalf("writes %q, want %q", got, want)
 	}
 }
 

@@ -190,6 +190,13 @@ func (t *Track) Write(p *rtp.Packet, raw []byte) {
 	}
 	t.holdMu.Lock()
 	defer t.holdMu.Unlock()
+	if !t.batch.Coalesces() {
+		// GSO went away (the kernel refused it): holding would only
+		// delay packets.
+		t.flushHeld()
+		t.fanout(p, info, now)
+		return
+	}
 	if t.heldN > 0 && t.held[0].p.Timestamp != p.Timestamp {
 		t.flushHeld() // the previous frame's last packet was lost
 	}
