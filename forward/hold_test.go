@@ -38,6 +38,17 @@ func (b *recBatcher) String() string {
 	return strings.Join(b.log, " ")
 }
 
+// heldTrack is a video track whose batcher coalesces, with one viewer "a".
+func heldTrack(t *testing.T) (*recBatcher, *Track) {
+	src := vp8
+	src.PayloadType = 100
+	b := &recBatcher{coalesces: true}
+	tr := NewTrack(TrackInfo{Kind: webrtc.RTPCodecTypeVideo, Codec: src}, nil, WithBatcher(b))
+	t.Cleanup(tr.Close)
+	holdViewer(t, tr, "a", b)
+	return b, tr
+}
+
 // holdViewer binds a viewer whose writes go to b's log with sequence
 // numbers relative to its first packet.
 func holdViewer(t *testing.T, tr *Track, name string, b *recBatcher) {
@@ -110,12 +121,7 @@ func TestHoldFrameWritesViewerByViewer(t *testing.T) {
 }
 
 func TestHoldLimits(t *testing.T) {
-	src := vp8
-	src.PayloadType = 100
-	b := &recBatcher{coalesces: true}
-	tr := NewTrack(TrackInfo{Kind: webrtc.RTPCodecTypeVideo, Codec: src}, nil, WithBatcher(b))
-	defer tr.Close()
-	holdViewer(t, tr, "a", b)
+	b, tr := heldTrack(t)
 	// A keyframe larger than maxHeld packets leaves in maxHeld steps.
 	writeOne(tr, 0, 1000, false, vp8Key)
 	for i := 1; i < maxHeld; i++ {
@@ -141,12 +147,7 @@ func TestHoldLimits(t *testing.T) {
 // When the sockets stop coalescing (GSO refused at run time), a held frame
 // leaves at once and later packets are not held.
 func TestHoldStopsWithoutGSO(t *testing.T) {
-	src := vp8
-	src.PayloadType = 100
-	b := &recBatcher{coalesces: true}
-	tr := NewTrack(TrackInfo{Kind: webrtc.RTPCodecTypeVideo, Codec: src}, nil, WithBatcher(b))
-	defer tr.Close()
-	holdViewer(t, tr, "a", b)
+	b, tr := heldTrack(t)
 	writeOne(tr, 1, 1000, false, vp8Key)
 	b.mu.Lock()
 	b.coalesces = false
