@@ -163,14 +163,15 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		}
 		go readViewerRTCP(v, func(b []byte) (int, error) { n, _, err := sender.Read(b); return n, err }, dt)
 	}
-	answer, err := finishAnswer(r.Context(), pc)
-	release()
+	gathered, err := startAnswer(pc)
+	release() // gathering is not our CPU: do not hold the slot while it runs
 	if err != nil {
 		_ = pc.Close()
 		s.logReject(r, http.StatusBadRequest, err.Error())
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	answer := awaitAnswer(r.Context(), pc, gathered)
 	// Refuse now, with the reason, rather than send packets the viewer's
 	// decoder cannot take. A viewer that arrived before the stream went live
 	// learns it from the stream's status instead.

@@ -148,21 +148,37 @@ func answerOffer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (
 }
 
 func finishAnswer(ctx context.Context, pc *webrtc.PeerConnection) (string, error) {
+	gathered, err := startAnswer(pc)
+	if err != nil {
+		return "", err
+	}
+	return awaitAnswer(ctx, pc, gathered), nil
+}
+
+// startAnswer creates and applies the answer: the CPU-bound half of
+// answering. Gathering then completes on pion's goroutines.
+func startAnswer(pc *webrtc.PeerConnection) (<-chan struct{}, error) {
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return "", errors.New("cannot answer SDP offer: " + err.Error())
+		return nil, errors.New("cannot answer SDP offer: " + err.Error())
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", errors.New("cannot apply SDP answer: " + err.Error())
+		return nil, errors.New("cannot apply SDP answer: " + err.Error())
 	}
+	return gathered, nil
+}
+
+// awaitAnswer waits for ICE gathering (no trickle: the answer carries the
+// candidates) and returns the answer.
+func awaitAnswer(ctx context.Context, pc *webrtc.PeerConnection, gathered <-chan struct{}) string {
 	ctx, cancel := context.WithTimeout(ctx, gatherTimeout)
 	defer cancel()
 	select {
 	case <-gathered:
 	case <-ctx.Done():
 	}
-	return pc.LocalDescription().SDP, nil
+	return pc.LocalDescription().SDP
 }
 
 // ingestTrack reads one of the streamer's tracks into the fan-out.
