@@ -2,7 +2,9 @@ package loadtest
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/logging"
 	"github.com/pion/rtp"
@@ -26,7 +29,7 @@ const nackRetries = 10
 // each) and the local address that reaches the server.
 type peers struct {
 	cert        tls.Certificate
-	fingerprint string
+	fingerprint string // a=fingerprint value of cert
 	localIP     netip.Addr
 	loopback    bool // the server is this machine's loopback: only loopback candidates
 	logs        logging.LoggerFactory
@@ -40,13 +43,21 @@ func newPeers(host string, log *slog.Logger, h hooks) (*peers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DTLS certificate: %w", err)
 	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("DTLS certificate: %w", err)
+	}
+	fp, err := fingerprint.Fingerprint(leaf, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("DTLS certificate: %w", err)
+	}
 	ip, loopback, err := localIPFor(host)
 	if err != nil {
 		return nil, err
 	}
 	return &peers{
 		cert:        cert,
-		fingerprint: certificateFingerprint(cert),
+		fingerprint: "sha-256 " + fp,
 		localIP:     ip,
 		loopback:    loopback,
 		logs:        pionlog.Factory(log),

@@ -2,9 +2,8 @@ package loadtest
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -56,8 +56,9 @@ type peer struct {
 
 	// From the answer; fixed once start returns.
 	rufrag, rpwd string
-	fingerprint  []byte // SHA-256 of the server's certificate
-	dtlsServer   bool   // the answer said a=setup:active
+	fpHash       crypto.Hash // the answer's a=fingerprint (RFC 8122)
+	fingerprint  string
+	dtlsServer   bool // the answer said a=setup:active
 	candidates   []netip.AddrPort
 	video, audio map[uint8]codec.Codec // payload types
 
@@ -282,15 +283,12 @@ func (p *peer) applyAnswer(answer string) error {
 	if p.rufrag == "" || p.rpwd == "" {
 		return errors.New("answer: no ICE credentials")
 	}
-	alg, hex, _ := strings.Cut(attr(first, "fingerprint"), " ")
-	if !strings.EqualFold(alg, "sha-256") {
-		return fmt.Errorf("answer: fingerprint %q, want sha-256", alg)
+	alg, value, _ := strings.Cut(attr(first, "fingerprint"), " ")
+	h, err := fingerprint.HashFromString(alg)
+	if err != nil || strings.TrimSpace(value) == "" {
+		return fmt.Errorf("answer: a=fingerprint %q: want a hash name and a value", attr(first, "fingerprint"))
 	}
-	fp, err := parseFingerprint(hex)
-	if err != nil {
-		return fmt.Errorf("answer: %w", err)
-	}
-	p.fingerprint = fp
+	p.fpHash, p.fingerprint = h, strings.TrimSpace(value)
 	switch attr(first, "setup") {
 	case "active":
 		p.dtlsServer = true
@@ -311,21 +309,6 @@ func containsAddr(list []netip.AddrPort, a netip.AddrPort) bool {
 		}
 	}
 	return false
-}
-
-func parseFingerprint(s string) ([]byte, error) {
-	var out []byte
-	for _, h := range strings.Split(strings.TrimSpace(s), ":") {
-		var b byte
-		if _, err := fmt.Sscanf(h, "%02X", &b); err != nil || len(h) != 2 {
-			return nil, fmt.Errorf("fingerprint %q", s)
-		}
-		out = append(out, b)
-	}
-	if len(out) != sha256.Size {
-		return nil, fmt.Errorf("fingerprint %q: %d bytes", s, len(out))
-	}
-	return out, nil
 }
 
 // start runs the reader and the connection: ICE checks until one succeeds,
@@ -416,8 +399,15 @@ func (p *peer) verifyCertificate(raw [][]byte, _ [][]*x509.Certificate) error {
 	if len(raw) == 0 {
 		return errors.New("no certificate")
 	}
-	sum := sha256.Sum256(raw[0])
-	if string(sum[:]) != string(p.fingerprint) {
+	cert, err := x509.ParseCertificate(raw[0])
+	if err != nil {
+		return fmt.Errorf("server certificate: %w", err)
+	}
+	fp, err := fingerprint.Fingerprint(cert, p.fpHash)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(fp, p.fingerprint) {
 		return errors.New("certificate does not match the answer's fingerprint")
 	}
 	return nil
@@ -970,14 +960,4 @@ func randomUint64() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return binary.BigEndian.Uint64(b[:])
-}
-
-// certificateFingerprint is the a=fingerprint value of cert (RFC 8122).
-func certificateFingerprint(cert tls.Certificate) string {
-	sum := sha256.Sum256(cert.Certificate[0])
-	hex := make([]string, len(sum))
-	for i, b := range sum {
-		hex[i] = fmt.Sprintf("%02X", b)
-	}
-	return "sha-256 " + strings.Join(hex, ":")
 }
