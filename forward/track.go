@@ -46,7 +46,8 @@ type Track struct {
 	started time.Time
 
 	// Video packets of one frame are held and then written viewer by
-	// viewer (see Batcher); hold is fixed at creation.
+	// viewer (see Batcher). hold is decided at creation; while the
+	// sockets stop coalescing, packets pass without being held.
 	batch     Batcher
 	hold      bool
 	holdMu    sync.Mutex // held, heldN; taken by Write and the hold timer
