@@ -466,10 +466,10 @@ func describeCodec(c webrtc.RTPCodecParameters) string {
 		name = c.MimeType
 	}
 	if codec.FromMime(c.MimeType) == codec.H264 {
-		if p := fmtpValue(c.SDPFmtpLine, "profile-level-id", ""); p != "" {
+		if p := codec.FmtpValue(c.SDPFmtpLine, "profile-level-id", ""); p != "" {
 			name += " " + p
 		}
-		name += " mode " + fmtpValue(c.SDPFmtpLine, "packetization-mode", "0")
+		name += " mode " + codec.FmtpValue(c.SDPFmtpLine, "packetization-mode", "0")
 	}
 	return name
 }

@@ -2,7 +2,6 @@ package forward
 
 import (
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -409,29 +408,7 @@ func randomStart() (uint16, uint32) {
 }
 
 // sameCodec reports whether a viewer's negotiated codec can carry what the
-// streamer sends, following the fmtp rules that decide decodability.
+// streamer sends.
 func sameCodec(src, dst webrtc.RTPCodecParameters) bool {
-	if !strings.EqualFold(src.MimeType, dst.MimeType) {
-		return false
-	}
-	switch codec.FromMime(src.MimeType) {
-	case codec.H264:
-		return codec.H264CompatibleFmtp(src.SDPFmtpLine, dst.SDPFmtpLine)
-	case codec.VP9:
-		return fmtpValue(src.SDPFmtpLine, "profile-id", "0") == fmtpValue(dst.SDPFmtpLine, "profile-id", "0")
-	case codec.AV1:
-		return fmtpValue(src.SDPFmtpLine, "profile", "0") == fmtpValue(dst.SDPFmtpLine, "profile", "0")
-	}
-	return true
-}
-
-// fmtpValue returns key's value in an a=fmtp parameter list, or def.
-func fmtpValue(fmtp, key, def string) string {
-	for _, kv := range strings.Split(fmtp, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if ok && strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return def
+	return codec.SameFormat(src.MimeType, src.SDPFmtpLine, dst.MimeType, dst.SDPFmtpLine)
 }

@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"context"
-	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -12,11 +11,11 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/logging"
 	"github.com/pion/rtp"
 
+	"github.com/bcastdev/bcast/dtlssrtp"
 	"github.com/bcastdev/bcast/pionlog"
 )
 
@@ -47,9 +46,9 @@ func newPeers(host string, log *slog.Logger, h hooks) (*peers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DTLS certificate: %w", err)
 	}
-	fp, err := fingerprint.Fingerprint(leaf, crypto.SHA256)
+	fp, err := dtlssrtp.Of(leaf)
 	if err != nil {
-		return nil, fmt.Errorf("DTLS certificate: %w", err)
+		return nil, err
 	}
 	ip, loopback, err := localIPFor(host)
 	if err != nil {
@@ -57,7 +56,7 @@ func newPeers(host string, log *slog.Logger, h hooks) (*peers, error) {
 	}
 	return &peers{
 		cert:        cert,
-		fingerprint: "sha-256 " + fp,
+		fingerprint: fp,
 		localIP:     ip,
 		loopback:    loopback,
 		logs:        pionlog.Factory(log),

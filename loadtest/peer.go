@@ -2,9 +2,7 @@ package loadtest
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,8 +13,8 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
 	"github.com/pion/ice/v4"
+	"github.com/pion/randutil"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
@@ -25,6 +23,7 @@ import (
 	"github.com/pion/transport/v4/packetio"
 
 	"github.com/bcastdev/bcast/codec"
+	"github.com/bcastdev/bcast/dtlssrtp"
 	"github.com/bcastdev/bcast/udpbatch"
 )
 
@@ -56,9 +55,8 @@ type peer struct {
 
 	// From the answer; fixed once start returns.
 	rufrag, rpwd string
-	fpHash       crypto.Hash // the answer's a=fingerprint (RFC 8122)
-	fingerprint  string
-	dtlsServer   bool // the answer said a=setup:active
+	remoteFP     dtlssrtp.Fingerprint // the answer's a=fingerprint (RFC 8122)
+	dtlsServer   bool                 // the answer said a=setup:active
 	candidates   []netip.AddrPort
 	video, audio map[uint8]codec.Codec // payload types
 
@@ -283,12 +281,11 @@ func (p *peer) applyAnswer(answer string) error {
 	if p.rufrag == "" || p.rpwd == "" {
 		return errors.New("answer: no ICE credentials")
 	}
-	alg, value, _ := strings.Cut(attr(first, "fingerprint"), " ")
-	h, err := fingerprint.HashFromString(alg)
-	if err != nil || strings.TrimSpace(value) == "" {
-		return fmt.Errorf("answer: a=fingerprint %q: want a hash name and a value", attr(first, "fingerprint"))
+	fp, err := dtlssrtp.ParseFingerprint(attr(first, "fingerprint"))
+	if err != nil {
+		return fmt.Errorf("answer: %w", err)
 	}
-	p.fpHash, p.fingerprint = h, strings.TrimSpace(value)
+	p.remoteFP = fp
 	switch attr(first, "setup") {
 	case "active":
 		p.dtlsServer = true
@@ -343,109 +340,38 @@ func (p *peer) handshake(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	remote := net.UDPAddrFromAddrPort(p.remote)
-	p.mu.Unlock()
-	shared := []dtls.Option{
-		dtls.WithCertificates(p.sh.cert),
-		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80),
-		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
-		dtls.WithInsecureSkipVerify(true), // self-signed: checked against the fingerprint instead
-		dtls.WithVerifyPeerCertificate(p.verifyCertificate),
-		dtls.WithLoggerFactory(p.sh.logs),
-	}
-	dc := &dtlsPacketConn{p: p, remote: remote}
-	var (
-		conn *dtls.Conn
-		err  error
-	)
-	if p.dtlsServer {
-		opts := make([]dtls.ServerOption, 0, len(shared)+1)
-		for _, o := range shared {
-			opts = append(opts, o)
-		}
-		opts = append(opts, dtls.WithClientAuth(dtls.RequireAnyClientCert))
-		conn, err = dtls.ServerWithOptions(dc, remote, opts...)
-	} else {
-		opts := make([]dtls.ClientOption, 0, len(shared))
-		for _, o := range shared {
-			opts = append(opts, o)
-		}
-		conn, err = dtls.ClientWithOptions(dc, remote, opts...)
-	}
-	if err != nil {
-		return fmt.Errorf("DTLS: %w", err)
-	}
-	p.mu.Lock()
-	p.dtlsConn = conn
 	closed := p.closed
 	p.mu.Unlock()
 	if closed {
 		return errors.New("closed")
 	}
-	if err := conn.HandshakeContext(ctx); err != nil {
-		return fmt.Errorf("DTLS handshake: %w", err)
-	}
-	keys, err := srtpKeysFrom(conn, !p.dtlsServer)
+	pc := &dtlssrtp.PacketConn{In: p.dtlsIn, Remote: remote, Local: p.conn.LocalAddr(), Send: func(b []byte) error {
+		_, err := p.conn.WriteToUDPAddrPort(b, remote.AddrPort())
+		return err
+	}}
+	conn, keys, err := dtlssrtp.Handshake(ctx, pc, remote, dtlssrtp.Config{
+		Cert: p.sh.cert, Remote: p.remoteFP, Server: p.dtlsServer, Logs: p.sh.logs,
+	})
 	if err != nil {
+		return err
+	}
+	in, err1 := keys.Remote()
+	out, err2 := keys.Local()
+	if err := errors.Join(err1, err2); err != nil {
+		_ = conn.Close()
 		return err
 	}
 	p.mu.Lock()
-	p.keys = keys
+	p.dtlsConn = conn
+	p.keys = &srtpKeys{in: in, out: out}
+	closed = p.closed
 	p.mu.Unlock()
+	if closed {
+		_ = conn.Close()
+		return errors.New("closed")
+	}
 	close(p.connected)
 	return nil
-}
-
-func (p *peer) verifyCertificate(raw [][]byte, _ [][]*x509.Certificate) error {
-	if len(raw) == 0 {
-		return errors.New("no certificate")
-	}
-	cert, err := x509.ParseCertificate(raw[0])
-	if err != nil {
-		return fmt.Errorf("server certificate: %w", err)
-	}
-	fp, err := fingerprint.Fingerprint(cert, p.fpHash)
-	if err != nil {
-		return err
-	}
-	if !strings.EqualFold(fp, p.fingerprint) {
-		return errors.New("certificate does not match the answer's fingerprint")
-	}
-	return nil
-}
-
-// srtpKeysFrom derives the session's SRTP contexts from the DTLS exporter
-// (RFC 5764 §4.2).
-func srtpKeysFrom(conn *dtls.Conn, isClient bool) (*srtpKeys, error) {
-	prof, ok := conn.SelectedSRTPProtectionProfile()
-	if !ok {
-		return nil, errors.New("DTLS: no SRTP profile negotiated")
-	}
-	var profile srtp.ProtectionProfile
-	switch prof {
-	case dtls.SRTP_AEAD_AES_128_GCM:
-		profile = srtp.ProtectionProfileAeadAes128Gcm
-	case dtls.SRTP_AES128_CM_HMAC_SHA1_80:
-		profile = srtp.ProtectionProfileAes128CmHmacSha1_80
-	default:
-		return nil, fmt.Errorf("DTLS: SRTP profile %v", prof)
-	}
-	state, ok := conn.ConnectionState()
-	if !ok {
-		return nil, errors.New("DTLS: no connection state")
-	}
-	cfg := srtp.Config{Profile: profile}
-	if err := cfg.ExtractSessionKeysFromDTLS(&state, isClient); err != nil {
-		return nil, fmt.Errorf("SRTP keys: %w", err)
-	}
-	in, err := srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, profile)
-	if err != nil {
-		return nil, fmt.Errorf("SRTP: %w", err)
-	}
-	out, err := srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, profile)
-	if err != nil {
-		return nil, fmt.Errorf("SRTP: %w", err)
-	}
-	return &srtpKeys{in: in, out: out}, nil
 }
 
 // fail marks the connection down (once); a connection that was up and
@@ -923,37 +849,13 @@ func (p *peer) sendReport(keys *srtpKeys, tracks []*track, now time.Time) {
 	_ = p.writeRTCP(keys, rr)
 }
 
-// dtlsPacketConn is the DTLS side of the peer's socket: records arrive
-// from the reader through a buffer, writes go to the selected remote.
-type dtlsPacketConn struct {
-	p      *peer
-	remote *net.UDPAddr
-}
-
-func (c *dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, err := c.p.dtlsIn.Read(b)
-	return n, c.remote, err
-}
-
-func (c *dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
-	return c.p.conn.WriteToUDPAddrPort(b, c.remote.AddrPort())
-}
-
-func (c *dtlsPacketConn) Close() error                       { return c.p.dtlsIn.Close() }
-func (c *dtlsPacketConn) LocalAddr() net.Addr                { return c.p.conn.LocalAddr() }
-func (c *dtlsPacketConn) SetDeadline(t time.Time) error      { return c.p.dtlsIn.SetReadDeadline(t) }
-func (c *dtlsPacketConn) SetReadDeadline(t time.Time) error  { return c.p.dtlsIn.SetReadDeadline(t) }
-func (c *dtlsPacketConn) SetWriteDeadline(_ time.Time) error { return nil }
-
 // randomString returns n characters of the ICE alphabet (RFC 8839 §5.4).
 func randomString(n int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+	s, err := randutil.GenerateCryptoRandomString(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/")
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	return string(b)
+	return s
 }
 
 func randomUint64() uint64 {

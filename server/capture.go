@@ -8,7 +8,6 @@ import (
 	"github.com/pion/rtcp"
 
 	"github.com/bcastdev/bcast/dump"
-	"github.com/bcastdev/bcast/forward"
 	"github.com/bcastdev/bcast/server/status"
 )
 
@@ -27,10 +26,8 @@ func (s *Server) startCapture(st *stream, v *viewer) (*dump.Writer, error) {
 		return w, nil
 	}
 	leg := dump.Leg{Stream: st.name, Name: fmt.Sprintf("viewer-%d", v.num)}
-	if d := v.pc.LocalDescription(); d != nil {
-		leg.SDP = d.SDP
-	}
-	leg.Peer, leg.Server = dump.Addrs(v.pc)
+	leg.SDP = v.peer.Answer()
+	leg.Peer, leg.Server = v.peer.Addrs()
 	w, err := s.dumps.NewWriter(leg)
 	if err != nil {
 		return nil, err
@@ -66,21 +63,28 @@ func captureRTCP(v *viewer, dir dump.Direction, b []byte) {
 	}
 }
 
-// readViewerRTCP feeds a viewer's RTCP (NACK, PLI, receiver reports) to its
-// down track until the connection closes, recording it when captured.
-func readViewerRTCP(v *viewer, read func([]byte) (int, error), dt *forward.DownTrack) {
-	buf := make([]byte, 1500)
-	for {
-		n, err := read(buf)
-		if err != nil {
-			return
+// handleRTCP feeds a viewer's RTCP (NACK, PLI, receiver reports) to the
+// down tracks it is about, recording it when captured.
+func (v *viewer) handleRTCP(b []byte) {
+	captureRTCP(v, dump.FromPeer, b)
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	for _, d := range v.downTracks() {
+		ssrc := d.SSRC()
+		var mine []rtcp.Packet
+		for _, p := range pkts {
+			for _, dst := range p.DestinationSSRC() {
+				if dst == ssrc {
+					mine = append(mine, p)
+					break
+				}
+			}
 		}
-		captureRTCP(v, dump.FromPeer, buf[:n])
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
+		if len(mine) > 0 {
+			d.HandleRTCP(mine, &v.clock)
 		}
-		dt.HandleRTCP(pkts, &v.clock)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +12,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
@@ -20,7 +21,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/codec"
+	"github.com/bcastdev/bcast/dtlssrtp"
 	"github.com/bcastdev/bcast/dump"
+	"github.com/bcastdev/bcast/litepeer"
 	"github.com/bcastdev/bcast/pionlog"
 	"github.com/bcastdev/bcast/udpbatch"
 )
@@ -29,7 +32,7 @@ import (
 // the original SSRC from the shared cache, which keeps the viewer leg one
 // stream per kind. Feedback: NACK and PLI/FIR only (no REMB/TWCC: a broadcast
 // forwards one bitrate and does not adapt per viewer).
-func viewerCodecs() []webrtc.RTPCodecParameters {
+func viewerCodecs() map[webrtc.RTPCodecType][]webrtc.RTPCodecParameters {
 	video := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
 	v := func(pt uint8, mime, fmtp string) webrtc.RTPCodecParameters {
 		return webrtc.RTPCodecParameters{
@@ -37,7 +40,7 @@ func viewerCodecs() []webrtc.RTPCodecParameters {
 			PayloadType:        webrtc.PayloadType(pt),
 		}
 	}
-	return []webrtc.RTPCodecParameters{
+	return map[webrtc.RTPCodecType][]webrtc.RTPCodecParameters{webrtc.RTPCodecTypeVideo: {
 		v(96, webrtc.MimeTypeVP8, ""),
 		v(98, webrtc.MimeTypeVP9, "profile-id=0"),
 		v(100, webrtc.MimeTypeVP9, "profile-id=2"),
@@ -48,11 +51,10 @@ func viewerCodecs() []webrtc.RTPCodecParameters {
 		v(112, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"),
 		v(127, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f"),
 		v(45, webrtc.MimeTypeAV1, ""),
-		{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
-			PayloadType:        111,
-		},
-	}
+	}, webrtc.RTPCodecTypeAudio: {{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+		PayloadType:        111,
+	}}}
 }
 
 // viewerExtensions are the header extensions a viewer may negotiate: the
@@ -76,15 +78,16 @@ var ingestExtensions = map[webrtc.RTPCodecType][]string{
 	webrtc.RTPCodecTypeAudio: {codec.ExtAbsSendTime, codec.ExtAudioLevel, codec.ExtAbsCaptureTime},
 }
 
-// transport is what every PeerConnection of the server shares: one UDP
-// socket per interface for all ICE traffic, one DTLS certificate, and two
-// API objects (ingest, viewer) holding media engine and setting engine.
+// transport is what every session of the server shares: one UDP socket
+// per interface for all ICE traffic (publishers' PeerConnections and
+// viewers' lite peers alike), one DTLS certificate, the setting engine of
+// publishers and the host of viewers.
 type transport struct {
-	mux    *ice.MultiUDPMuxDefault
-	batch  *udpbatch.Batcher // the mux's sockets: fan-outs cork them
-	cert   webrtc.Certificate
-	se     webrtc.SettingEngine
-	viewer *webrtc.API
+	mux     *ice.MultiUDPMuxDefault
+	batch   *udpbatch.Batcher // the mux's sockets: fan-outs cork them
+	cert    webrtc.Certificate
+	se      webrtc.SettingEngine
+	viewers *litepeer.Host // viewers' sessions: send-only, ICE-lite
 }
 
 func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger) (*transport, error) {
@@ -123,11 +126,15 @@ func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger)
 		_ = mux.Close()
 		return nil, fmt.Errorf("DTLS key: %w", err)
 	}
-	cert, err := webrtc.GenerateCertificate(key)
+	tlsCert, err := selfsign.SelfSign(key)
+	if err == nil && tlsCert.Leaf == nil {
+		tlsCert.Leaf, err = x509.ParseCertificate(tlsCert.Certificate[0])
+	}
 	if err != nil {
 		_ = mux.Close()
 		return nil, fmt.Errorf("DTLS certificate: %w", err)
 	}
+	cert := webrtc.CertificateFromX509(key, tlsCert.Leaf)
 	se := webrtc.SettingEngine{LoggerFactory: lf}
 	se.SetICEUDPMux(mux)
 	// One interface list for every ICE agent: without it each viewer's
@@ -143,17 +150,27 @@ func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
 	// AEAD AES-GCM first: cheaper than AES-CM + HMAC-SHA1 with AES-NI.
-	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	se.SetSRTPProtectionProfiles(dtlssrtp.Profiles...)
 	if natIP != "" {
 		se.SetNAT1To1IPs([]string{natIP}, webrtc.ICECandidateTypeHost)
 	}
 
-	viewer, err := viewerAPI(se)
+	var nat netip.Addr
+	if natIP != "" {
+		if nat, err = netip.ParseAddr(natIP); err != nil {
+			_ = mux.Close()
+			return nil, fmt.Errorf("invalid NAT address %q: %w", natIP, err)
+		}
+	}
+	host, err := litepeer.NewHost(litepeer.HostConfig{
+		Mux: mux, NATIP: nat, Cert: tlsCert, Logs: lf, Log: log,
+		Caps: litepeer.Capabilities{Codecs: viewerCodecs(), Extensions: viewerExtensions},
+	})
 	if err != nil {
 		_ = mux.Close()
 		return nil, err
 	}
-	return &transport{mux: mux, batch: batch, cert: *cert, se: se, viewer: viewer}, nil
+	return &transport{mux: mux, batch: batch, cert: cert, se: se, viewers: host}, nil
 }
 
 // batchNet is the host's network whose UDP sockets batch their writes
@@ -199,31 +216,6 @@ func (tr *transport) ingestAPI(tap *dump.Tap, nacks *nackCounter) (*webrtc.API, 
 		return nil, fmt.Errorf("ingest interceptors: %w", err)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(ir)), nil
-}
-
-func viewerAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	for _, c := range viewerCodecs() {
-		kind := webrtc.RTPCodecTypeVideo
-		if c.MimeType == webrtc.MimeTypeOpus {
-			kind = webrtc.RTPCodecTypeAudio
-		}
-		if err := m.RegisterCodec(c, kind); err != nil {
-			return nil, fmt.Errorf("viewer codec %s: %w", c.MimeType, err)
-		}
-	}
-	for kind, uris := range viewerExtensions {
-		for _, uri := range uris {
-			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, kind); err != nil {
-				return nil, fmt.Errorf("viewer extension %s: %w", uri, err)
-			}
-		}
-	}
-	// No interceptors: NACKs are served from the shared per-track cache and
-	// sender reports are written by the server, so a viewer costs no
-	// per-packet interceptor work and no per-viewer retransmission buffer.
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se),
-		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
 // offerKinds returns the direction of the first audio and video section of an offer.

@@ -1,10 +1,11 @@
 package server
 
 import (
-	"github.com/bcastdev/bcast/dump"
-	"github.com/bcastdev/bcast/forward"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/bcastdev/bcast/dump"
+	"github.com/bcastdev/bcast/forward"
 )
 
 // metrics is the server's own Prometheus registry (not the global default,

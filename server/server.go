@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -59,13 +58,11 @@ type Server struct {
 	mu      sync.Mutex
 	streams map[string]*stream
 
-	viewers    atomic.Int64 // connected or connecting viewers, all streams
-	maxViewers atomic.Int64 // 0 = unlimited; changeable at run time
-	fds        fdCount      // the join guard's view of open descriptors
-	// negotiating holds one token per WHEP negotiation in progress.
-	negotiating chan struct{}
-	httpErrors  atomic.Uint64 // 4xx/5xx answers since the last housekeeping tick
-	ticks       atomic.Uint64 // housekeeping rounds: counters and rates move once per tick
+	viewers    atomic.Int64  // connected or connecting viewers, all streams
+	maxViewers atomic.Int64  // 0 = unlimited; changeable at run time
+	fds        fdCount       // the join guard's view of open descriptors
+	httpErrors atomic.Uint64 // 4xx/5xx answers since the last housekeeping tick
+	ticks      atomic.Uint64 // housekeeping rounds: counters and rates move once per tick
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -129,7 +126,6 @@ func New(opts Options) (*Server, error) {
 	})
 	s.maxViewers.Store(int64(opts.Config.MaxViewers))
 	s.fds.read = sysinfo.OpenFDs
-	s.negotiating = make(chan struct{}, max(runtime.GOMAXPROCS(0)/2, 1))
 	s.metrics = newMetrics(s)
 	s.wg.Add(1)
 	go s.housekeeping()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bcastdev/bcast/dump"
 	"github.com/bcastdev/bcast/forward"
+	"github.com/bcastdev/bcast/litepeer"
 	"github.com/bcastdev/bcast/server/status"
 )
 
@@ -64,7 +65,7 @@ type viewer struct {
 	num     int    // per-stream number, safe for logs and file names
 	remote  string
 	since   time.Time
-	pc      *webrtc.PeerConnection
+	peer    *litepeer.Peer
 	fv      *forward.Viewer
 	clock   forward.SRClock
 	state   atomic.Value // string: "connecting", "connected"
@@ -72,6 +73,17 @@ type viewer struct {
 	meter   rateMeter
 
 	closeOnce sync.Once
+	mu        sync.Mutex // orders attaching to the fan-out with removal
+	gone      bool
+}
+
+// attach joins v to the stream's fan-out, unless it already left.
+func (v *viewer) attach(st *stream) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.gone {
+		st.fwd.AddViewer(v.fv)
+	}
 }
 
 func (v *viewer) downTracks() []*forward.DownTrack {
@@ -220,9 +232,12 @@ func (st *stream) removeViewer(v *viewer, reason string) {
 			st.egressBytes += s.Bytes
 		}
 		st.mu.Unlock()
+		v.mu.Lock()
+		v.gone = true
 		st.fwd.RemoveViewer(v.fv)
+		v.mu.Unlock()
 		st.srv.stopCapture(st, v)
-		_ = v.pc.Close()
+		v.peer.Close()
 		st.srv.viewers.Add(-1)
 		st.srv.metrics.viewerLeft(st.name)
 		st.srv.log.Info("viewer left", "stream", st.name, "viewer", v.num, "reason", reason)
@@ -316,7 +331,7 @@ func (st *stream) tick(now time.Time) (egressBPS int64) {
 		v.meter.sample(bytes, now)
 		egressBPS += v.meter.bps.Load()
 		if len(pkts) > 0 {
-			_ = v.pc.WriteRTCP(pkts)
+			_ = v.peer.WriteRTCP(pkts)
 			if v.capture.Load() != nil {
 				if b, err := rtcp.Marshal(pkts); err == nil {
 					captureRTCP(v, dump.ToPeer, b)

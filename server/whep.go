@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bcastdev/bcast/forward"
+	"github.com/bcastdev/bcast/litepeer"
 	"github.com/bcastdev/bcast/server/status"
 	"github.com/bcastdev/bcast/sysinfo"
 )
@@ -81,8 +82,9 @@ func (s *Server) reserveViewer() error {
 }
 
 // handleWHEP answers a viewer's recvonly offer. Joins run in parallel: no
-// server-wide lock is held while negotiating, only one of GOMAXPROCS/2
-// negotiation slots for the CPU-bound part.
+// server-wide lock is held, and the answer needs no ICE gathering (the
+// viewer peer is ICE-lite and lists the server's sockets), so the POST
+// returns in well under a millisecond of CPU.
 func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name, ok := checkStream(w, r)
@@ -113,94 +115,64 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	// Negotiation is pure CPU (~1 ms): at most one per two cores at a
-	// time, so that a burst of joins queues here instead of flooding the Go
-	// scheduler's run queues and taking every core, while the forwarding
-	// goroutines of the viewers already watching wait behind it.
-	select {
-	case s.negotiating <- struct{}{}:
-	case <-r.Context().Done():
-		return
-	}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			<-s.negotiating
-		}
-	}
-	defer release()
-
-	pc, err := s.tr.viewer.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{s.tr.cert}})
+	peer, err := s.tr.viewers.NewPeer(d)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, "creating peer connection: "+err.Error())
-		return
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		_ = pc.Close()
-		reason := "cannot apply SDP offer: " + err.Error()
+		reason := err.Error()
 		s.logReject(r, http.StatusBadRequest, reason)
 		httpError(w, http.StatusBadRequest, reason)
 		return
 	}
-	v := &viewer{id: newID(), remote: s.clientAddr(r), since: start, pc: pc, fv: &forward.Viewer{}}
-	v.state.Store("connecting")
-	for kind, dir := range offerKinds(d) {
-		if dir != "recvonly" && dir != "sendrecv" {
-			continue
-		}
-		dt := forward.NewDownTrack(kind, "bcast")
-		sender, err := pc.AddTrack(dt)
-		if err != nil {
-			_ = pc.Close()
-			httpError(w, http.StatusInternalServerError, "adding track: "+err.Error())
-			return
-		}
-		if kind == webrtc.RTPCodecTypeVideo {
-			v.fv.Video = dt
-		} else {
-			v.fv.Audio = dt
-		}
-		go readViewerRTCP(v, func(b []byte) (int, error) { n, _, err := sender.Read(b); return n, err }, dt)
-	}
-	gathered, err := startAnswer(pc)
-	release() // gathering is not our CPU: do not hold the slot while it runs
-	if err != nil {
-		_ = pc.Close()
-		s.logReject(r, http.StatusBadRequest, err.Error())
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	answer := awaitAnswer(r.Context(), pc, gathered)
 	// Refuse now, with the reason, rather than send packets the viewer's
 	// decoder cannot take. A viewer that arrived before the stream went live
 	// learns it from the stream's status instead.
 	st := s.getStream(name, true)
-	if err := checkViewerCodecs(st, pc); err != nil {
-		_ = pc.Close()
+	if err := checkViewerCodecs(st, peer.Media()); err != nil {
 		s.forget(st)
 		s.logReject(r, http.StatusNotAcceptable, err.Error())
 		httpError(w, http.StatusNotAcceptable, err.Error())
 		return
 	}
-
+	v := &viewer{id: newID(), remote: s.clientAddr(r), since: start, peer: peer, fv: &forward.Viewer{}}
+	v.state.Store("connecting")
+	for i, m := range peer.Media() {
+		dt := forward.NewDownTrack(m.Kind, "bcast")
+		if _, err := dt.Bind(peer.TrackContext(i)); err != nil {
+			s.forget(st)
+			httpError(w, http.StatusInternalServerError, "binding track: "+err.Error())
+			return
+		}
+		if m.Kind == webrtc.RTPCodecTypeVideo {
+			v.fv.Video = dt
+		} else {
+			v.fv.Audio = dt
+		}
+	}
 	v.num = st.newViewerNum()
-	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
-		switch state {
-		case webrtc.PeerConnectionStateConnected:
-			if v.state.Swap("connected") != "connected" {
-				s.metrics.join.Observe(time.Since(start).Seconds())
-				s.log.Debug("viewer connected", "stream", name, "viewer", v.num, "after", time.Since(start))
-				if st.autoCapture(s.cfg.DumpViewers) {
-					if _, err := s.startCapture(st, v); err != nil {
-						s.log.Warn("viewer capture failed; streaming continues", "stream", name, "viewer", v.num, "err", err)
-					}
+	err = peer.Start(litepeer.Handlers{
+		// The viewer joins the fan-out once it can receive: the keyframe
+		// its video track asks for on attaching then arrives when it is
+		// useful, not while DTLS is still in flight.
+		Connected: func() {
+			if v.state.Swap("connected") == "connected" {
+				return
+			}
+			v.attach(st)
+			s.metrics.join.Observe(time.Since(start).Seconds())
+			s.log.Debug("viewer connected", "stream", name, "viewer", v.num, "after", time.Since(start))
+			if st.autoCapture(s.cfg.DumpViewers) {
+				if _, err := s.startCapture(st, v); err != nil {
+					s.log.Warn("viewer capture failed; streaming continues", "stream", name, "viewer", v.num, "err", err)
 				}
 			}
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			st.removeViewer(v, "connection "+state.String())
-		}
+		},
+		Closed: func(reason string) { st.removeViewer(v, reason) },
+		RTCP:   func(b []byte) { v.handleRTCP(b) },
 	})
+	if err != nil {
+		s.forget(st)
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	reserved = false
 	st.addViewer(v)
 	s.metrics.viewerJoined(name)
@@ -221,26 +193,22 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	// descriptor, a goroutine and ~8 KiB of buffers on the server.
 	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusCreated)
-	_, _ = io.WriteString(w, answer)
+	_, _ = io.WriteString(w, peer.Answer())
 }
 
 // checkViewerCodecs fails when the stream is live and a kind the viewer asked
 // for cannot carry the stream's codec.
-func checkViewerCodecs(st *stream, pc *webrtc.PeerConnection) error {
+func checkViewerCodecs(st *stream, media []litepeer.Media) error {
 	video, audio := st.fwd.Tracks()
-	for _, tr := range pc.GetTransceivers() {
-		sender := tr.Sender()
-		if sender == nil {
-			continue
-		}
+	for _, m := range media {
 		src := audio
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+		if m.Kind == webrtc.RTPCodecTypeVideo {
 			src = video
 		}
 		if src == nil {
 			continue
 		}
-		if err := forward.CheckCodecs(src.Info().Codec, sender.GetParameters().Codecs); err != nil {
+		if err := forward.CheckCodecs(src.Info().Codec, m.Codecs); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,235 @@
+// Package dtlssrtp is the DTLS-SRTP key exchange (RFC 5763, RFC 5764)
+// shared by bcast's own WebRTC transports — the server's viewer peers and
+// the load tester's viewers — built on pion's dtls and srtp.
+package dtlssrtp
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
+	"github.com/pion/logging"
+	"github.com/pion/srtp/v3"
+	"github.com/pion/transport/v4/packetio"
+)
+
+// Profiles are the SRTP protection profiles offered, best first: AEAD
+// AES-GCM is cheaper than AES-CM with HMAC-SHA1 where AES-NI exists.
+var Profiles = []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80}
+
+// Fingerprint is a certificate fingerprint as SDP carries it
+// (a=fingerprint, RFC 8122 §5): a hash function and its value.
+type Fingerprint struct {
+	Hash  crypto.Hash
+	Value string // colon-separated hex, compared case-insensitively
+}
+
+// ParseFingerprint parses the value of an a=fingerprint attribute.
+func ParseFingerprint(attr string) (Fingerprint, error) {
+	alg, value, _ := strings.Cut(strings.TrimSpace(attr), " ")
+	h, err := fingerprint.HashFromString(alg)
+	value = strings.TrimSpace(value)
+	if err != nil || value == "" {
+		return Fingerprint{}, fmt.Errorf("a=fingerprint %q: want a hash name and a value", attr)
+	}
+	return Fingerprint{Hash: h, Value: value}, nil
+}
+
+// Of returns the SHA-256 fingerprint of cert in SDP form ("sha-256 AB:…").
+func Of(cert *x509.Certificate) (string, error) {
+	fp, err := fingerprint.Fingerprint(cert, crypto.SHA256)
+	if err != nil {
+		return "", fmt.Errorf("certificate fingerprint: %w", err)
+	}
+	return "sha-256 " + strings.ToUpper(fp), nil
+}
+
+// verify checks the peer's self-signed certificate against the
+// fingerprint its SDP announced: that binding is what authenticates a
+// DTLS-SRTP peer (RFC 5763 §5).
+func (f Fingerprint) verify(raw [][]byte, _ [][]*x509.Certificate) error {
+	if len(raw) == 0 {
+		return errors.New("no certificate")
+	}
+	cert, err := x509.ParseCertificate(raw[0])
+	if err != nil {
+		return fmt.Errorf("peer certificate: %w", err)
+	}
+	fp, err := fingerprint.Fingerprint(cert, f.Hash)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(fp, f.Value) {
+		return errors.New("certificate does not match the SDP fingerprint")
+	}
+	return nil
+}
+
+// Config is one side of a handshake.
+type Config struct {
+	Cert   tls.Certificate
+	Remote Fingerprint
+	// Server is true when this side is the DTLS server (its SDP said
+	// a=setup:passive, or the other side's said active).
+	Server bool
+	// SkipHelloVerify omits the server's cookie exchange (RFC 6347
+	// §4.2.1), saving a round trip: it guards against spoofed source
+	// addresses, which ICE's authenticated checks already ruled out.
+	SkipHelloVerify bool
+	Logs            logging.LoggerFactory
+}
+
+// Handshake runs DTLS over pc with remote and returns the connection and
+// the SRTP keys it exported.
+func Handshake(ctx context.Context, pc net.PacketConn, remote net.Addr, c Config) (*dtls.Conn, Keys, error) {
+	shared := []dtls.Option{
+		dtls.WithCertificates(c.Cert),
+		dtls.WithSRTPProtectionProfiles(Profiles...),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithInsecureSkipVerify(true), // self-signed: checked against the fingerprint instead
+		dtls.WithVerifyPeerCertificate(c.Remote.verify),
+	}
+	if c.Logs != nil {
+		shared = append(shared, dtls.WithLoggerFactory(c.Logs))
+	}
+	var (
+		conn *dtls.Conn
+		err  error
+	)
+	if c.Server {
+		opts := make([]dtls.ServerOption, 0, len(shared)+2)
+		for _, o := range shared {
+			opts = append(opts, o)
+		}
+		opts = append(opts, dtls.WithClientAuth(dtls.RequireAnyClientCert))
+		if c.SkipHelloVerify {
+			opts = append(opts, dtls.WithInsecureSkipVerifyHello(true))
+		}
+		conn, err = dtls.ServerWithOptions(pc, remote, opts...)
+	} else {
+		opts := make([]dtls.ClientOption, 0, len(shared))
+		for _, o := range shared {
+			opts = append(opts, o)
+		}
+		conn, err = dtls.ClientWithOptions(pc, remote, opts...)
+	}
+	if err != nil {
+		return nil, Keys{}, fmt.Errorf("DTLS: %w", err)
+	}
+	if err := conn.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		return nil, Keys{}, fmt.Errorf("DTLS handshake: %w", err)
+	}
+	keys, err := exportKeys(conn, !c.Server)
+	if err != nil {
+		_ = conn.Close()
+		return nil, Keys{}, err
+	}
+	return conn, keys, nil
+}
+
+// Keys are a session's SRTP master keys.
+type Keys struct {
+	cfg srtp.Config
+}
+
+// exportKeys derives the SRTP master keys from the DTLS exporter
+// (RFC 5764 §4.2).
+func exportKeys(conn *dtls.Conn, isClient bool) (Keys, error) {
+	prof, ok := conn.SelectedSRTPProtectionProfile()
+	if !ok {
+		return Keys{}, errors.New("DTLS: no SRTP profile negotiated")
+	}
+	var profile srtp.ProtectionProfile
+	switch prof {
+	case dtls.SRTP_AEAD_AES_128_GCM:
+		profile = srtp.ProtectionProfileAeadAes128Gcm
+	case dtls.SRTP_AES128_CM_HMAC_SHA1_80:
+		profile = srtp.ProtectionProfileAes128CmHmacSha1_80
+	default:
+		return Keys{}, fmt.Errorf("DTLS: SRTP profile %v", prof)
+	}
+	state, ok := conn.ConnectionState()
+	if !ok {
+		return Keys{}, errors.New("DTLS: no connection state")
+	}
+	k := Keys{cfg: srtp.Config{Profile: profile}}
+	if err := k.cfg.ExtractSessionKeysFromDTLS(&state, isClient); err != nil {
+		return Keys{}, fmt.Errorf("SRTP keys: %w", err)
+	}
+	return k, nil
+}
+
+// Local returns a new context that protects what this side sends. Each
+// context keeps its own per-SSRC state and is not safe for concurrent use:
+// senders on different goroutines each take one.
+func (k Keys) Local() (*srtp.Context, error) {
+	c, err := srtp.CreateContext(k.cfg.Keys.LocalMasterKey, k.cfg.Keys.LocalMasterSalt, k.cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("SRTP: %w", err)
+	}
+	return c, nil
+}
+
+// Remote returns a new context that unprotects what the other side sends.
+func (k Keys) Remote() (*srtp.Context, error) {
+	c, err := srtp.CreateContext(k.cfg.Keys.RemoteMasterKey, k.cfg.Keys.RemoteMasterSalt, k.cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("SRTP: %w", err)
+	}
+	return c, nil
+}
+
+// AuthTagLen is how many bytes protection adds to an RTP packet.
+func (k Keys) AuthTagLen() int {
+	n, _ := k.cfg.Profile.AuthTagRTPLen()
+	m, _ := k.cfg.Profile.AEADAuthTagLen()
+	return n + m
+}
+
+// PacketConn is DTLS's view of a transport it shares with STUN and SRTP
+// (RFC 7983): the owner's reader passes DTLS records in through a buffer,
+// and writes go wherever Send puts them (the selected ICE pair).
+type PacketConn struct {
+	In     *packetio.Buffer
+	Remote net.Addr
+	Send   func(b []byte) error
+	Local  net.Addr
+}
+
+// ReadFrom reads the next record.
+func (c *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, err := c.In.Read(b)
+	return n, c.Remote, err
+}
+
+// WriteTo sends b to the remote, whatever the address.
+func (c *PacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	if err := c.Send(b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Close closes the buffer: a pending read returns.
+func (c *PacketConn) Close() error { return c.In.Close() }
+
+// LocalAddr is the local socket's address.
+func (c *PacketConn) LocalAddr() net.Addr { return c.Local }
+
+// SetDeadline sets the read deadline.
+func (c *PacketConn) SetDeadline(t time.Time) error { return c.In.SetReadDeadline(t) }
+
+// SetReadDeadline sets the read deadline.
+func (c *PacketConn) SetReadDeadline(t time.Time) error { return c.In.SetReadDeadline(t) }
+
+// SetWriteDeadline does nothing: writes do not block.
+func (c *PacketConn) SetWriteDeadline(time.Time) error { return nil }

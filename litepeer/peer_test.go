@@ -1,0 +1,326 @@
+package litepeer
+
+import (
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/stun/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// newHost listens on loopback IPv4 only.
+func newHost(t *testing.T) *Host {
+	t.Helper()
+	mux, err := ice.NewMultiUDPMuxFromPort(0,
+		ice.UDPMuxFromPortWithLoopback(),
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
+		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() }),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mux.Close() })
+	cert, err := selfsign.GenerateSelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert.Leaf, _ = x509.ParseCertificate(cert.Certificate[0])
+	h, err := NewHost(HostConfig{Mux: mux, Cert: cert, Caps: testCaps()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// viewer is a pion PeerConnection receiving video and audio, as a
+// browser would.
+type viewer struct {
+	pc      *webrtc.PeerConnection
+	packets atomic.Int64
+	plis    chan struct{}
+}
+
+func newViewer(t *testing.T) *viewer {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	v := &viewer{pc: pc, plis: make(chan struct{}, 16)}
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
+		}
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			v.packets.Add(1)
+		}
+	})
+	return v
+}
+
+func (v *viewer) offer(t *testing.T) string {
+	t.Helper()
+	o, err := v.pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(v.pc)
+	if err := v.pc.SetLocalDescription(o); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return v.pc.LocalDescription().SDP
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A pion PeerConnection connects to a peer in either DTLS role, receives
+// what its tracks write, its PLI arrives as RTCP for the video SSRC, and
+// closing it ends the session with a reason.
+func TestPeerWithPion(t *testing.T) {
+	for _, setup := range []string{"actpass", "passive"} {
+		t.Run("offer "+setup, func(t *testing.T) {
+			h := newHost(t)
+			v := newViewer(t)
+			offer := strings.ReplaceAll(v.offer(t), "a=setup:actpass", "a=setup:"+setup)
+			p, err := h.NewPeer(parse(t, offer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			connected := make(chan struct{})
+			closed := make(chan string, 1)
+			var plis atomic.Int64
+			video := p.Media()[0].SSRC
+			err = p.Start(Handlers{
+				Connected: func() { close(connected) },
+				Closed:    func(reason string) { closed <- reason },
+				RTCP: func(b []byte) {
+					pkts, _ := rtcp.Unmarshal(b)
+					for _, pk := range pkts {
+						if pli, ok := pk.(*rtcp.PictureLossIndication); ok && pli.MediaSSRC == video {
+							plis.Add(1)
+						}
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.Answer()}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-connected:
+			case <-time.After(10 * time.Second):
+				t.Fatal("not connected")
+			}
+			if r, l := p.Addrs(); !r.IsValid() || !l.IsValid() {
+				t.Errorf("addresses %v %v", r, l)
+			}
+			for i, m := range p.Media() {
+				w := p.TrackContext(i).WriteStream()
+				pt := uint8(m.Codecs[0].PayloadType)
+				for n := range 20 {
+					h := &rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: uint16(n), Timestamp: uint32(n) * 3000, SSRC: m.SSRC, Marker: true}
+					if _, err := w.WriteRTP(h, []byte{0x10, 0, 0, 0, 0}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			waitFor(t, "40 packets at the viewer", func() bool { return v.packets.Load() >= 40 })
+			waitFor(t, "the viewer's PLI", func() bool { return plis.Load() > 0 })
+			if err := p.WriteRTCP([]rtcp.Packet{&rtcp.SenderReport{SSRC: video}}); err != nil {
+				t.Errorf("sender report: %v", err)
+			}
+			_ = v.pc.Close()
+			select {
+			case reason := <-closed:
+				if !strings.Contains(reason, "DTLS closed") {
+					t.Errorf("reason %q", reason)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("viewer's close not noticed")
+			}
+			if _, err := p.TrackContext(0).WriteStream().WriteRTP(&rtp.Header{Version: 2, SSRC: video}, nil); err == nil {
+				t.Error("write after close succeeded")
+			}
+		})
+	}
+}
+
+// Checks must carry the peer's credentials: a wrong password or user name
+// gets no answer, the right ones get the viewer's address back.
+func TestSTUNAuthentication(t *testing.T) {
+	h := newHost(t)
+	offer := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+		"a=ice-ufrag:view\r\na=ice-pwd:0123456789abcdefghijklmn\r\na=fingerprint:sha-256 AB:CD\r\n" +
+		"m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+	p, err := h.NewPeer(parse(t, offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(Handlers{}); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	server := h.candidates[0]
+	check := func(user, pwd string, nominate bool) (*stun.Message, error) {
+		setters := []stun.Setter{stun.TransactionID, stun.BindingRequest, stun.NewUsername(user), ice.AttrControlling(1)}
+		if nominate {
+			setters = append(setters, ice.UseCandidate())
+		}
+		setters = append(setters, stun.NewShortTermIntegrity(pwd), stun.Fingerprint)
+		m := stun.MustBuild(setters...)
+		if _, err := conn.WriteToUDPAddrPort(m.Raw, server); err != nil {
+			return nil, err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 1500)
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, err
+		}
+		resp := &stun.Message{Raw: buf[:n]}
+		return resp, resp.Decode()
+	}
+	timeout := func(err error) bool {
+		var ne net.Error
+		return errors.As(err, &ne) && ne.Timeout()
+	}
+	if _, err := check(p.ufrag+":view", "wrong-password-wrong-pwd", false); !timeout(err) {
+		t.Errorf("wrong password answered: %v", err)
+	}
+	// An unknown user name is not even routed to the peer.
+	if _, err := check("nobody:view", p.pwd, false); !timeout(err) {
+		t.Errorf("wrong user answered: %v", err)
+	}
+	if _, err := check(p.ufrag+":other", p.pwd, false); !timeout(err) {
+		t.Errorf("wrong remote user answered: %v", err)
+	}
+	if r, _ := p.Addrs(); r.IsValid() {
+		t.Errorf("unauthenticated check selected %v", r)
+	}
+	resp, err := check(p.ufrag+":view", p.pwd, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xor stun.XORMappedAddress
+	if resp.Type != stun.BindingSuccess || xor.GetFrom(resp) != nil || stun.NewShortTermIntegrity(p.pwd).Check(resp) != nil {
+		t.Fatalf("response %v", resp)
+	}
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	if got := netip.AddrPortFrom(netip.AddrFrom4([4]byte(xor.IP.To4())), uint16(xor.Port)); got != local {
+		t.Errorf("mapped address %v, want %v", got, local)
+	}
+	if r, _ := p.Addrs(); r != local {
+		t.Errorf("selected %v, want %v", r, local)
+	}
+}
+
+// Without checks or RTCP a session ends after ConsentTimeout.
+func TestConsentExpires(t *testing.T) {
+	h := newHost(t)
+	p, err := h.NewPeer(parse(t, chromeOffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan string, 1)
+	if err := p.Start(Handlers{Closed: func(r string) { closed <- r }}); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.lastAlive.Store(time.Now().Add(-ConsentTimeout).UnixNano())
+	p.checkConsent()
+	select {
+	case r := <-closed:
+		if !strings.Contains(r, "consent") {
+			t.Errorf("reason %q", r)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("session outlived its consent")
+	}
+	if !p.closed {
+		t.Error("peer not closed")
+	}
+}
+
+// An expired-but-refreshed session stays.
+func TestConsentRefreshed(t *testing.T) {
+	h := newHost(t)
+	p, err := h.NewPeer(parse(t, chromeOffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closed atomic.Bool
+	if err := p.Start(Handlers{Closed: func(string) { closed.Store(true) }}); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.alive(time.Now())
+	p.checkConsent()
+	if closed.Load() {
+		t.Fatal("fresh session closed")
+	}
+}
+
+func TestCandidates(t *testing.T) {
+	u := func(s string) net.Addr { return net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s)) }
+	locals := []net.Addr{u("[::1]:9"), u("127.0.0.1:9"), u("[2001:db8::1]:9"), u("10.0.0.2:9")}
+	got := candidates(locals, netip.Addr{})
+	want := []string{"10.0.0.2:9", "[2001:db8::1]:9", "127.0.0.1:9", "[::1]:9"}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("%d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	nat := candidates(locals, netip.MustParseAddr("203.0.113.7"))
+	if nat[0].String() != "203.0.113.7:9" || len(nat) != 3 {
+		t.Errorf("with NAT: %v (the two IPv4 addresses map to one)", nat)
+	}
+}
