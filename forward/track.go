@@ -216,9 +216,14 @@ func (t *Track) Write(p *rtp.Packet, raw []byte) {
 	}
 }
 
-// fanout writes one packet to every viewer. Single packets are not corked:
-// one datagram per viewer gains nothing from batching.
+// fanout writes one packet to every viewer. The sockets are corked
+// around it so that the viewers' datagrams leave together, many
+// destinations per system call (sendmmsg), instead of one call each.
 func (t *Track) fanout(p *rtp.Packet, info codec.FrameInfo, now time.Time) {
+	if t.batch != nil {
+		t.batch.Cork()
+		defer t.batch.Uncork()
+	}
 	for _, d := range *t.downs.Load() {
 		d.write(t, p, info, now)
 	}

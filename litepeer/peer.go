@@ -65,6 +65,7 @@ const (
 // mux), the DTLS certificate and what viewers may receive.
 type Host struct {
 	mux         ice.UDPMux
+	sockets     map[netip.AddrPort]AddrPortWriter
 	locals      []net.Addr
 	candidates  []netip.AddrPort
 	cert        tls.Certificate
@@ -76,12 +77,18 @@ type Host struct {
 
 // HostConfig configures a Host.
 type HostConfig struct {
-	Mux   ice.UDPMux
-	NATIP netip.Addr // advertised instead of the host's own addresses of its family (1:1 NAT)
-	Cert  tls.Certificate
-	Caps  Capabilities
-	Logs  logging.LoggerFactory
-	Log   *slog.Logger
+	Mux ice.UDPMux
+	// Sockets are the mux's own sockets by local address, when the
+	// caller has them: media is written straight to them, skipping the
+	// mux's per-write bookkeeping (~7 % of the CPU at 1000 viewers).
+	// Checks and DTLS still go through the mux, whose replies register
+	// the viewer's address with it.
+	Sockets map[netip.AddrPort]AddrPortWriter
+	NATIP   netip.Addr // advertised instead of the host's own addresses of its family (1:1 NAT)
+	Cert    tls.Certificate
+	Caps    Capabilities
+	Logs    logging.LoggerFactory
+	Log     *slog.Logger
 }
 
 // NewHost prepares peers on cfg.Mux's sockets.
@@ -93,7 +100,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{mux: cfg.Mux, locals: cfg.Mux.GetListenAddresses(), cert: cfg.Cert, fingerprint: fp, caps: cfg.Caps, logs: cfg.Logs, log: cfg.Log}
+	h := &Host{mux: cfg.Mux, sockets: cfg.Sockets, locals: cfg.Mux.GetListenAddresses(), cert: cfg.Cert, fingerprint: fp, caps: cfg.Caps, logs: cfg.Logs, log: cfg.Log}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -177,6 +184,7 @@ type Peer struct {
 	rtcpOutMu sync.Mutex
 	rtcpBuf   []byte
 
+	isClosed  atomic.Bool // closed, for the send path
 	route     atomic.Pointer[route]
 	keys      atomic.Pointer[dtlssrtp.Keys]
 	lastAlive atomic.Int64 // unix nanoseconds of the last authenticated check or RTCP
@@ -189,8 +197,14 @@ type Peer struct {
 // localConn is the peer's view of one ICE socket.
 type localConn struct {
 	pc    net.PacketConn
-	ap    addrPortConn // nil when the socket has no netip API
+	ap    addrPortConn   // nil when the socket has no netip API
+	media AddrPortWriter // the socket itself, or nil: write through pc
 	local netip.AddrPort
+}
+
+// AddrPortWriter writes a datagram to an address.
+type AddrPortWriter interface {
+	WriteToAddrPort(b []byte, to netip.AddrPort) (int, error)
 }
 
 type addrPortConn interface {
@@ -251,6 +265,7 @@ func (p *Peer) Start(hd Handlers) error {
 		c.ap, _ = pc.(addrPortConn)
 		if ua, ok := l.(*net.UDPAddr); ok {
 			c.local = ua.AddrPort()
+			c.media = p.h.sockets[c.local]
 		}
 		p.mu.Lock()
 		p.conns = append(p.conns, c)
@@ -282,8 +297,9 @@ func (p *Peer) Close() {
 		t.Stop()
 	}
 	if dc != nil {
-		_ = dc.Close()
+		_ = dc.Close() // sends close_notify
 	}
+	p.isClosed.Store(true)
 	if p.dtlsIn != nil {
 		_ = p.dtlsIn.Close()
 	}
@@ -587,6 +603,13 @@ func (p *Peer) send(b []byte) error {
 	r := p.route.Load()
 	if r == nil {
 		return errNotConnected
+	}
+	if r.c.media != nil {
+		if p.isClosed.Load() {
+			return net.ErrClosed
+		}
+		_, err := r.c.media.WriteToAddrPort(b, r.remote)
+		return err
 	}
 	_, err := r.c.writeTo(b, r.remote)
 	return err

@@ -18,24 +18,38 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// newHost listens on loopback IPv4 only.
-func newHost(t *testing.T) *Host {
+// countingSocket counts the datagrams written straight to a socket.
+type countingSocket struct {
+	*net.UDPConn
+	n atomic.Int64
+}
+
+func (c *countingSocket) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
+	c.n.Add(1)
+	return c.UDPConn.WriteToUDPAddrPort(b, to)
+}
+
+// newHost listens on loopback IPv4 only, with one socket under the mux;
+// direct, when set, takes the media writes.
+func newHost(t *testing.T, direct ...*countingSocket) *Host {
 	t.Helper()
-	mux, err := ice.NewMultiUDPMuxFromPort(0,
-		ice.UDPMuxFromPortWithLoopback(),
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() }),
-	)
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	mux := ice.NewMultiUDPMuxDefault(ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn}))
 	t.Cleanup(func() { _ = mux.Close() })
+	sockets := map[netip.AddrPort]AddrPortWriter{}
+	for _, d := range direct {
+		d.UDPConn = conn
+		sockets[conn.LocalAddr().(*net.UDPAddr).AddrPort()] = d
+	}
 	cert, err := selfsign.GenerateSelfSigned()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cert.Leaf, _ = x509.ParseCertificate(cert.Certificate[0])
-	h, err := NewHost(HostConfig{Mux: mux, Cert: cert, Caps: testCaps()})
+	h, err := NewHost(HostConfig{Mux: mux, Sockets: sockets, Cert: cert, Caps: testCaps()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +131,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestPeerWithPion(t *testing.T) {
 	for _, setup := range []string{"actpass", "passive"} {
 		t.Run("offer "+setup, func(t *testing.T) {
-			h := newHost(t)
+			direct := &countingSocket{}
+			h := newHost(t, direct)
 			v := newViewer(t)
 			offer := strings.ReplaceAll(v.offer(t), "a=setup:actpass", "a=setup:"+setup)
 			p, err := h.NewPeer(parse(t, offer))
@@ -166,6 +181,9 @@ func TestPeerWithPion(t *testing.T) {
 				}
 			}
 			waitFor(t, "40 packets at the viewer", func() bool { return v.packets.Load() >= 40 })
+			if direct.n.Load() < 40 {
+				t.Errorf("%d datagrams written straight to the socket, want the 40 packets at least", direct.n.Load())
+			}
 			waitFor(t, "the viewer's PLI", func() bool { return plis.Load() > 0 })
 			if err := p.WriteRTCP([]rtcp.Packet{&rtcp.SenderReport{SSRC: video}}); err != nil {
 				t.Errorf("sender report: %v", err)

@@ -162,8 +162,14 @@ func newTransport(port int, natIP string, only []netip.Prefix, log *slog.Logger)
 			return nil, fmt.Errorf("invalid NAT address %q: %w", natIP, err)
 		}
 	}
+	sockets := map[netip.AddrPort]litepeer.AddrPortWriter{}
+	for _, c := range batch.Conns() {
+		if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
+			sockets[a.AddrPort()] = c
+		}
+	}
 	host, err := litepeer.NewHost(litepeer.HostConfig{
-		Mux: mux, NATIP: nat, Cert: tlsCert, Logs: lf, Log: log,
+		Mux: mux, Sockets: sockets, NATIP: nat, Cert: tlsCert, Logs: lf, Log: log,
 		Caps: litepeer.Capabilities{Codecs: viewerCodecs(), Extensions: viewerExtensions},
 	})
 	if err != nil {

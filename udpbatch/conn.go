@@ -26,7 +26,27 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
+
+// batchWriter sends several messages in one system call (sendmmsg).
+type batchWriter interface {
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// newBatchWriter returns c's sendmmsg writer for its address family.
+func newBatchWriter(c *net.UDPConn) (batchWriter, bool) {
+	a, ok := c.LocalAddr().(*net.UDPAddr)
+	if !ok || !mmsgSupported {
+		return nil, false
+	}
+	if a.IP.To4() != nil {
+		return ipv4.NewPacketConn(c), true
+	}
+	return ipv6.NewPacketConn(c), false
+}
 
 // Limits of one GSO send. The kernel refuses more than 64 segments
 // (UDP_MAX_SEGMENTS before Linux 6.9) and more than a 64 KiB datagram.
@@ -57,10 +77,18 @@ func NewBatcher() *Batcher { return &Batcher{} }
 func (b *Batcher) Wrap(c *net.UDPConn) *Conn {
 	conn := &Conn{UDPConn: c, b: b, q: &queue{}, spare: &queue{}}
 	conn.gso.Store(gsoSupported(c))
+	conn.mmsg, conn.v4 = newBatchWriter(c)
 	b.mu.Lock()
 	b.conns = append(b.conns, conn)
 	b.mu.Unlock()
 	return conn
+}
+
+// Conns returns the sockets of this Batcher.
+func (b *Batcher) Conns() []*Conn {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]*Conn(nil), b.conns...)
 }
 
 // Cork holds back writes on every socket until the matching Uncork. Corks
@@ -131,8 +159,10 @@ func (b *Batcher) remove(c *Conn) {
 // corked. Reads and everything else go straight to the socket.
 type Conn struct {
 	*net.UDPConn
-	b   *Batcher
-	gso atomic.Bool
+	b    *Batcher
+	gso  atomic.Bool
+	mmsg batchWriter // sendmmsg, nil where there is none
+	v4   bool        // an IPv4 socket: destinations as 4-byte addresses
 
 	mu       sync.Mutex
 	q, spare *queue
@@ -146,6 +176,10 @@ type Conn struct {
 	// instead of failing and then going one by one every time. Under
 	// flushMu.
 	noGSO map[netip.AddrPort]struct{}
+	// Reused by flushes, under flushMu.
+	msgs  []ipv4.Message
+	addrs []net.UDPAddr
+	oobs  []byte
 }
 
 // maxNoGSO bounds noGSO; past it the map starts over.
@@ -236,16 +270,90 @@ func (c *Conn) Flush() {
 	c.flushing = true
 	c.mu.Unlock()
 
-	for i := range q.runs {
-		r := &q.runs[i]
-		c.send(q.buf[r.off:r.off+r.n], r.seg, r.dst)
-	}
+	c.sendRuns(q)
 	q.reset()
 
 	c.mu.Lock()
 	c.spare = q
 	c.flushing = false
 	c.mu.Unlock()
+}
+
+// maxBatch is the most runs one sendmmsg carries (UIO_MAXIOV is 1024).
+const maxBatch = 256
+
+// sendRuns sends the queued runs, several per sendmmsg where the platform
+// has it: a fan-out's runs go to as many destinations as there are
+// viewers, and each system call costs its entry and exit on top of the
+// kernel's per-datagram work. flushMu held.
+func (c *Conn) sendRuns(q *queue) {
+	runs := q.runs
+	for len(runs) > 0 {
+		if c.mmsg == nil || len(runs) == 1 {
+			r := &runs[0]
+			c.send(q.buf[r.off:r.off+r.n], r.seg, r.dst)
+			runs = runs[1:]
+			continue
+		}
+		n := min(len(runs), maxBatch)
+		msgs := c.prepare(q, runs[:n])
+		sent, err := c.mmsg.WriteBatch(msgs, 0)
+		if err != nil || sent < 0 {
+			sent = 0
+		}
+		if sent > 0 {
+			c.b.stats.sends.Add(1)
+			for i := range runs[:sent] {
+				c.b.stats.datagrams.Add(uint64(runs[i].count))
+			}
+		}
+		if sent < n {
+			// runs[sent] failed (or was not tried): send it alone, with
+			// the fallbacks that keep what the kernel would take.
+			r := &runs[sent]
+			c.send(q.buf[r.off:r.off+r.n], r.seg, r.dst)
+			sent++
+		}
+		runs = runs[sent:]
+	}
+}
+
+// prepare fills c.msgs for runs: one message per run, a UDP_SEGMENT
+// control message on those of several datagrams. flushMu held.
+func (c *Conn) prepare(q *queue, runs []run) []ipv4.Message {
+	n := len(runs)
+	if cap(c.msgs) < n {
+		c.msgs = make([]ipv4.Message, n)
+		c.addrs = make([]net.UDPAddr, n)
+		for i := range c.msgs {
+			c.msgs[i].Buffers = make([][]byte, 1)
+		}
+	}
+	msgs := c.msgs[:n]
+	gso := c.gso.Load()
+	c.oobs = c.oobs[:0]
+	for i := range runs {
+		r := &runs[i]
+		m := &msgs[i]
+		m.Buffers[0] = q.buf[r.off : r.off+r.n]
+		a := &c.addrs[i]
+		if ip := r.dst.Addr(); c.v4 {
+			b := ip.Unmap().As4()
+			a.IP = append(a.IP[:0], b[:]...)
+		} else {
+			b := ip.As16()
+			a.IP = append(a.IP[:0], b[:]...)
+		}
+		a.Port = int(r.dst.Port())
+		m.Addr = a
+		m.OOB = nil
+		if _, refused := c.noGSO[r.dst]; r.count > 1 && gso && !refused {
+			start := len(c.oobs)
+			c.oobs = segmentOOB(c.oobs, r.seg)
+			m.OOB = c.oobs[start:len(c.oobs):len(c.oobs)]
+		}
+	}
+	return msgs
 }
 
 // send writes one run of datagrams of size seg (the last may be shorter) to

@@ -3,6 +3,7 @@ package udpbatch
 import (
 	"errors"
 	"net"
+	"slices"
 	"syscall"
 	"unsafe"
 )
@@ -30,19 +31,21 @@ func onSocket(c *net.UDPConn, f func(fd int) bool) bool {
 	return ok
 }
 
+// mmsgSupported: Linux has sendmmsg (2.6.33).
+const mmsgSupported = true
+
 // segmentOOB appends the UDP_SEGMENT control message for datagrams of size
 // seg to oob.
 func segmentOOB(oob []byte, seg int) []byte {
 	n := syscall.CmsgSpace(2)
-	if cap(oob) < n {
-		oob = make([]byte, 0, n)
-	}
-	oob = oob[:n]
-	clear(oob)
-	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	start := len(oob)
+	oob = slices.Grow(oob, n)[:start+n]
+	c := oob[start:]
+	clear(c)
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&c[0]))
 	h.Level, h.Type = syscall.IPPROTO_UDP, udpSegment
 	h.SetLen(syscall.CmsgLen(2))
-	*(*uint16)(unsafe.Pointer(&oob[syscall.CmsgLen(0)])) = uint16(seg)
+	*(*uint16)(unsafe.Pointer(&c[syscall.CmsgLen(0)])) = uint16(seg)
 	return oob
 }
 

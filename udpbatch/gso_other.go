@@ -7,7 +7,10 @@ import "net"
 // gsoSupported is false: UDP GSO is a Linux socket option.
 func gsoSupported(*net.UDPConn) bool { return false }
 
-func segmentOOB(oob []byte, _ int) []byte { return oob[:0] }
+// mmsgSupported is false: x/net sends one message per call here anyway.
+const mmsgSupported = false
+
+func segmentOOB(oob []byte, _ int) []byte { return oob }
 
 func gsoUnusable(error) bool { return true }
 
