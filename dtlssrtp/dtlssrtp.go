@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -87,10 +89,9 @@ type Config struct {
 	Logs            logging.LoggerFactory
 }
 
-// Handshake runs DTLS over pc with remote and returns the connection and
-// the SRTP keys it exported.
-func Handshake(ctx context.Context, pc net.PacketConn, remote net.Addr, c Config) (*dtls.Conn, Keys, error) {
-	shared := []dtls.Option{
+// options are the DTLS options of one side.
+func (c Config) options() []dtls.Option {
+	opts := []dtls.Option{
 		dtls.WithCertificates(c.Cert),
 		dtls.WithSRTPProtectionProfiles(Profiles...),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
@@ -98,8 +99,45 @@ func Handshake(ctx context.Context, pc net.PacketConn, remote net.Addr, c Config
 		dtls.WithVerifyPeerCertificate(c.Remote.verify),
 	}
 	if c.Logs != nil {
-		shared = append(shared, dtls.WithLoggerFactory(c.Logs))
+		opts = append(opts, dtls.WithLoggerFactory(c.Logs))
 	}
+	return opts
+}
+
+func (c Config) clientOptions() []dtls.ClientOption {
+	shared := c.options()
+	opts := make([]dtls.ClientOption, 0, len(shared))
+	for _, o := range shared {
+		opts = append(opts, o)
+	}
+	return opts
+}
+
+// Session is an established DTLS-SRTP association.
+//
+// Once both sides hold the SRTP keys, DTLS has nothing left to carry but
+// a final close_notify, yet pion's dtls.Conn keeps three goroutines and
+// ~20 KB of buffers per connection for it. Detach lets the connection go
+// and keeps its state (keys and record sequence numbers, ~1 KB), from
+// which Close rebuilds a connection just long enough to say goodbye.
+type Session struct {
+	Keys Keys
+
+	cfg    Config
+	pc     *PacketConn
+	remote net.Addr
+
+	mu    sync.Mutex
+	conn  *dtls.Conn // nil once detached
+	state *dtls.State
+	done  bool
+}
+
+// Handshake runs DTLS over pc with remote and returns the session with the
+// SRTP keys it exported. pc's writes go to the remote; its buffer receives
+// the DTLS records the owner reads.
+func Handshake(ctx context.Context, pc *PacketConn, remote net.Addr, c Config) (*Session, error) {
+	shared := c.options()
 	var (
 		conn *dtls.Conn
 		err  error
@@ -115,25 +153,68 @@ func Handshake(ctx context.Context, pc net.PacketConn, remote net.Addr, c Config
 		}
 		conn, err = dtls.ServerWithOptions(pc, remote, opts...)
 	} else {
-		opts := make([]dtls.ClientOption, 0, len(shared))
-		for _, o := range shared {
-			opts = append(opts, o)
-		}
-		conn, err = dtls.ClientWithOptions(pc, remote, opts...)
+		conn, err = dtls.ClientWithOptions(pc, remote, c.clientOptions()...)
 	}
 	if err != nil {
-		return nil, Keys{}, fmt.Errorf("DTLS: %w", err)
+		return nil, fmt.Errorf("DTLS: %w", err)
 	}
 	if err := conn.HandshakeContext(ctx); err != nil {
 		_ = conn.Close()
-		return nil, Keys{}, fmt.Errorf("DTLS handshake: %w", err)
+		return nil, fmt.Errorf("DTLS handshake: %w", err)
 	}
 	keys, err := exportKeys(conn, !c.Server)
 	if err != nil {
 		_ = conn.Close()
-		return nil, Keys{}, err
+		return nil, err
 	}
-	return conn, keys, nil
+	return &Session{Keys: keys, cfg: c, pc: pc, remote: remote, conn: conn}, nil
+}
+
+// Detach lets the DTLS connection go. Call it when the peer is known to
+// hold the keys too (it sent SRTP or SRTCP, or this side is the client,
+// whose last flight the server answered): until then the server side may
+// have to retransmit its final flight.
+func (s *Session) Detach() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil || s.done {
+		return nil
+	}
+	state, ok := s.conn.ConnectionState()
+	if !ok {
+		return errors.New("DTLS: no connection state")
+	}
+	// Closing a dtls.Conn sends close_notify: not to be sent now.
+	s.pc.drop.Store(true)
+	err := s.conn.Close()
+	s.conn, s.state = nil, &state
+	return err
+}
+
+// Close ends the session with a close_notify alert (RFC 5246 §7.2.1), so
+// the peer learns at once that the media stopped.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return nil
+	}
+	s.done = true
+	if s.conn != nil {
+		return s.conn.Close()
+	}
+	pc := &PacketConn{In: packetio.NewBuffer(), Remote: s.remote, Send: s.pc.Send, Local: s.pc.Local}
+	conn, err := dtls.ResumeWithOptions(s.state, pc, s.remote, s.cfg.options()...)
+	if err != nil {
+		return fmt.Errorf("DTLS resume: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := conn.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		return fmt.Errorf("DTLS resume: %w", err)
+	}
+	return conn.Close()
 }
 
 // Keys are a session's SRTP master keys.
@@ -203,6 +284,7 @@ type PacketConn struct {
 	Remote net.Addr
 	Send   func(b []byte) error
 	Local  net.Addr
+	drop   atomic.Bool // writes are discarded (a detached session)
 }
 
 // ReadFrom reads the next record.
@@ -213,6 +295,9 @@ func (c *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 
 // WriteTo sends b to the remote, whatever the address.
 func (c *PacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	if c.drop.Load() {
+		return len(b), nil
+	}
 	if err := c.Send(b); err != nil {
 		return 0, err
 	}

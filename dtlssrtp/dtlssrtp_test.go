@@ -5,14 +5,18 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/fingerprint"
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v4/packetio"
 )
 
 func newCert(t *testing.T) (tls.Certificate, *x509.Certificate) {
@@ -83,6 +87,37 @@ func TestParseFingerprint(t *testing.T) {
 	}
 }
 
+// over returns a PacketConn on a UDP socket talking to remote, fed by a
+// reader goroutine as a transport's owner would.
+func over(t *testing.T, c *net.UDPConn, remote *net.UDPConn) *PacketConn {
+	t.Helper()
+	pc := &PacketConn{In: packetio.NewBuffer(), Remote: remote.LocalAddr(), Local: c.LocalAddr(), Send: func(b []byte) error {
+		_, err := c.WriteTo(b, remote.LocalAddr())
+		return err
+	}}
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				_ = pc.In.Close()
+				return
+			}
+			_, _ = pc.In.Write(buf[:n])
+		}
+	}()
+	return pc
+}
+
+func parse(t *testing.T, s string) Fingerprint {
+	t.Helper()
+	f, err := ParseFingerprint(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // A handshake in each role gives both sides the same keys, each side's
 // Local matching the other's Remote; a certificate that does not match
 // the fingerprint fails it.
@@ -92,41 +127,32 @@ func TestHandshake(t *testing.T) {
 	certB, leafB := newCert(t)
 	fpA, _ := Of(leafA)
 	fpB, _ := Of(leafB)
-	parse := func(s string) Fingerprint {
-		f, err := ParseFingerprint(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	type result struct {
-		keys Keys
-		err  error
+		s   *Session
+		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		conn, k, err := Handshake(ctx, a, b.LocalAddr(), Config{Cert: certA, Remote: parse(fpB), Server: true, SkipHelloVerify: true})
-		if err == nil {
-			defer conn.Close()
-		}
-		done <- result{k, err}
+		s, err := Handshake(ctx, over(t, a, b), b.LocalAddr(), Config{Cert: certA, Remote: parse(t, fpB), Server: true, SkipHelloVerify: true})
+		done <- result{s, err}
 	}()
-	conn, kb, err := Handshake(ctx, b, a.LocalAddr(), Config{Cert: certB, Remote: parse(fpA)})
+	sb, err := Handshake(ctx, over(t, b, a), a.LocalAddr(), Config{Cert: certB, Remote: parse(t, fpA)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer sb.Close()
 	ra := <-done
 	if ra.err != nil {
 		t.Fatal(ra.err)
 	}
-	out, err := ra.keys.Local()
+	defer ra.s.Close()
+	out, err := ra.s.Keys.Local()
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := kb.Remote()
+	in, err := sb.Keys.Remote()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +162,8 @@ func TestHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(enc) != len(plain)+ra.keys.AuthTagLen() {
-		t.Errorf("protected %d bytes, want %d + tag %d", len(enc), len(plain), ra.keys.AuthTagLen())
+	if len(enc) != len(plain)+ra.s.Keys.AuthTagLen() {
+		t.Errorf("protected %d bytes, want %d + tag %d", len(enc), len(plain), ra.s.Keys.AuthTagLen())
 	}
 	dec, err := in.DecryptRTP(nil, enc, nil)
 	if err != nil || string(dec[len(dec)-5:]) != "frame" {
@@ -149,17 +175,75 @@ func TestHandshake(t *testing.T) {
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel2()
 	go func() {
-		conn, _, err := Handshake(ctx2, c, d.LocalAddr(), Config{Cert: certA, Remote: parse(fpB), Server: true})
+		s, err := Handshake(ctx2, over(t, c, d), d.LocalAddr(), Config{Cert: certA, Remote: parse(t, fpB), Server: true})
 		if err == nil {
-			conn.Close()
+			s.Close()
 		}
 	}()
-	if conn, _, err := Handshake(ctx2, d, c.LocalAddr(), Config{Cert: certB, Remote: parse(fpB)}); err == nil {
-		conn.Close()
+	if s, err := Handshake(ctx2, over(t, d, c), c.LocalAddr(), Config{Cert: certB, Remote: parse(t, fpB)}); err == nil {
+		s.Close()
 		t.Fatal("handshake with a mismatching fingerprint succeeded")
 	}
 }
 
+// A detached session sends nothing when it lets its connection go, and
+// its Close still reaches the peer as a close_notify the peer's DTLS
+// accepts: its record sequence numbers carried over.
+func TestDetachThenClose(t *testing.T) {
+	a, b := udpPair(t)
+	certA, leafA := newCert(t)
+	certB, leafB := newCert(t)
+	fpA, _ := Of(leafA)
+	fpB, _ := Of(leafB)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan *Session, 1)
+	go func() {
+		s, err := Handshake(ctx, over(t, a, b), b.LocalAddr(), Config{Cert: certA, Remote: parse(t, fpB), Server: true})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	// The client side as a plain pion dtls.Conn, to read what arrives.
+	client, err := dtls.ClientWithOptions(b, a.LocalAddr(), Config{Cert: certB, Remote: parse(t, fpA)}.clientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.HandshakeContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	server := <-done
+	if server == nil {
+		t.FailNow()
+	}
+	closed := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 100)
+		_, err := client.Read(buf)
+		closed <- err
+	}()
+	if err := server.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("detaching reached the peer: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-closed:
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("peer read %v, want EOF from close_notify", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("close_notify did not arrive")
+	}
+}
 func udpPair(t *testing.T) (*net.UDPConn, *net.UDPConn) {
 	t.Helper()
 	a, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})

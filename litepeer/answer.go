@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unique"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -57,15 +58,25 @@ type session struct {
 	// ones have port 0.
 	sections []section
 	bundle   []string
-	mixed    bool // a=extmap-allow-mixed (RFC 8285 §6)
+	mixed    bool   // a=extmap-allow-mixed (RFC 8285 §6)
+	origin   uint32 // the answer's o= session id
 }
 
+// section is what the answer repeats of one offered m-section. The
+// strings are copied out of the offer (intern), so a session does not keep
+// the offer's text alive: ~3 KB per viewer.
 type section struct {
-	m        *sdp.MediaDescription // the offer's
-	media    int                   // index into session.media, or -1 when rejected
-	rtcpRsz  bool
-	feedback map[uint8][]string // answered rtcp-fb values per payload type
+	media, protos, formats string
+	mid                    string
+	hasMid                 bool
+	index                  int // into session.media, or -1 when rejected
+	rtcpRsz                bool
+	feedback               map[uint8][]string // answered rtcp-fb values per payload type
 }
+
+// intern returns the canonical copy of s: the same codec parameters,
+// extension URIs and feedback names recur in every viewer's offer.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // negotiate matches an offer against caps. Only the first audio and the
 // first video section that want to receive are accepted (a broadcast has
@@ -73,14 +84,18 @@ type section struct {
 // with port 0 (RFC 3264 §6). The transport is the first accepted
 // section's: bundled and rtcp-muxed, as WHEP requires (RFC 9725 §4.5).
 func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
-	s := &session{}
+	s := &session{origin: randomUint32() >> 1}
 	if _, ok := d.Attribute("extmap-allow-mixed"); ok {
 		s.mixed = true
 	}
 	taken := map[webrtc.RTPCodecType]bool{}
 	var first *sdp.MediaDescription
 	for _, m := range d.MediaDescriptions {
-		sec := section{m: m, media: -1}
+		mid, hasMid := m.Attribute("mid")
+		sec := section{
+			media: intern(m.MediaName.Media), protos: intern(strings.Join(m.MediaName.Protos, "/")),
+			formats: intern(strings.Join(m.MediaName.Formats, " ")), mid: strings.Clone(mid), hasMid: hasMid, index: -1,
+		}
 		kind := webrtc.NewRTPCodecType(m.MediaName.Media)
 		if _, ok := m.Attribute("extmap-allow-mixed"); ok {
 			s.mixed = true
@@ -94,14 +109,13 @@ func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
 			s.sections = append(s.sections, sec)
 			continue
 		}
-		mid, _ := m.Attribute("mid")
 		taken[kind] = true
 		_, sec.rtcpRsz = m.Attribute("rtcp-rsize")
 		sec.feedback = fb
-		sec.media = len(s.media)
-		s.media = append(s.media, Media{Kind: kind, Mid: mid, SSRC: randomUint32(), Codecs: codecs, Exts: matchExtensions(m, caps.Extensions[kind])})
-		if mid != "" {
-			s.bundle = append(s.bundle, mid)
+		sec.index = len(s.media)
+		s.media = append(s.media, Media{Kind: kind, Mid: sec.mid, SSRC: randomUint32(), Codecs: codecs, Exts: matchExtensions(m, caps.Extensions[kind])})
+		if sec.mid != "" {
+			s.bundle = append(s.bundle, sec.mid)
 		}
 		if first == nil {
 			first = m
@@ -118,7 +132,7 @@ func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
 		v, _ := d.Attribute(key)
 		return strings.TrimSpace(v)
 	}
-	s.remote.ufrag, s.remote.pwd = attr("ice-ufrag"), attr("ice-pwd")
+	s.remote.ufrag, s.remote.pwd = strings.Clone(attr("ice-ufrag")), strings.Clone(attr("ice-pwd"))
 	if s.remote.ufrag == "" || s.remote.pwd == "" {
 		return nil, offerError("no ICE credentials (a=ice-ufrag, a=ice-pwd)")
 	}
@@ -126,6 +140,7 @@ func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
 	if err != nil {
 		return nil, offerError("%v", err)
 	}
+	fp.Value = strings.Clone(fp.Value)
 	s.remote.fp = fp
 	// RFC 5763 §5: the offerer says actpass and the answerer picks; the
 	// server takes the passive side, so it only answers ClientHellos and
@@ -229,13 +244,14 @@ func matchCodecs(m *sdp.MediaDescription, kind webrtc.RTPCodecType, caps []webrt
 				continue
 			}
 			p := webrtc.RTPCodecParameters{
-				RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: uint16(channels), SDPFmtpLine: fmtp[pt]},
+				RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: uint16(channels), SDPFmtpLine: intern(fmtp[pt])},
 				PayloadType:        webrtc.PayloadType(pt),
 			}
 			for _, offered := range append(fb[int(pt)], fb[-1]...) {
 				for _, ours := range c.RTCPFeedback {
 					want := strings.TrimSpace(ours.Type + " " + ours.Parameter)
 					if offered == want && !contains(answered[pt], want) {
+						want = intern(want)
 						answered[pt] = append(answered[pt], want)
 						typ, param, _ := strings.Cut(want, " ")
 						p.RTCPFeedback = append(p.RTCPFeedback, webrtc.RTCPFeedback{Type: typ, Parameter: param})
@@ -264,7 +280,7 @@ func matchExtensions(m *sdp.MediaDescription, uris []string) []webrtc.RTPHeaderE
 		if err != nil || id < 1 || id > 255 || id == 15 || dir == "sendonly" || dir == "inactive" || !contains(uris, uri) {
 			continue
 		}
-		out = append(out, webrtc.RTPHeaderExtensionParameter{URI: uri, ID: id})
+		out = append(out, webrtc.RTPHeaderExtensionParameter{URI: intern(uri), ID: id})
 	}
 	return out
 }
@@ -283,7 +299,8 @@ func contains(list []string, s string) bool {
 // candidates and answers checks, the viewer does the rest.
 func (s *session) answer(ufrag, pwd, fingerprint, cname string, candidates []netip.AddrPort) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "v=0\r\no=- %d 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n", randomUint32()>>1)
+	b.Grow(2048)
+	fmt.Fprintf(&b, "v=0\r\no=- %d 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n", s.origin)
 	if len(s.bundle) > 0 {
 		fmt.Fprintf(&b, "a=group:BUNDLE %s\r\n", strings.Join(s.bundle, " "))
 	}
@@ -296,25 +313,23 @@ func (s *session) answer(ufrag, pwd, fingerprint, cname string, candidates []net
 		setup = "passive"
 	}
 	for _, sec := range s.sections {
-		m := sec.m
-		mid, hasMid := m.Attribute("mid")
-		if sec.media < 0 {
-			fmt.Fprintf(&b, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m.MediaName.Media, strings.Join(m.MediaName.Protos, "/"), strings.Join(m.MediaName.Formats, " "))
-			if hasMid {
-				fmt.Fprintf(&b, "a=mid:%s\r\n", mid)
+		if sec.index < 0 {
+			fmt.Fprintf(&b, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", sec.media, sec.protos, sec.formats)
+			if sec.hasMid {
+				fmt.Fprintf(&b, "a=mid:%s\r\n", sec.mid)
 			}
 			b.WriteString("a=inactive\r\n")
 			continue
 		}
-		md := s.media[sec.media]
+		md := s.media[sec.index]
 		pts := make([]string, len(md.Codecs))
 		for i, c := range md.Codecs {
 			pts[i] = strconv.Itoa(int(c.PayloadType))
 		}
-		fmt.Fprintf(&b, "m=%s 9 %s %s\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", m.MediaName.Media, strings.Join(m.MediaName.Protos, "/"), strings.Join(pts, " "))
+		fmt.Fprintf(&b, "m=%s 9 %s %s\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", sec.media, sec.protos, strings.Join(pts, " "))
 		fmt.Fprintf(&b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n", ufrag, pwd, fingerprint, setup)
-		if hasMid {
-			fmt.Fprintf(&b, "a=mid:%s\r\n", mid)
+		if sec.hasMid {
+			fmt.Fprintf(&b, "a=mid:%s\r\n", sec.mid)
 		}
 		for _, e := range md.Exts {
 			fmt.Fprintf(&b, "a=extmap:%d %s\r\n", e.ID, e.URI)

@@ -31,7 +31,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
@@ -156,7 +155,8 @@ type Handlers struct {
 	// Connected: DTLS is up and media can flow.
 	Connected func()
 	// Closed: the session ended by itself (the viewer's DTLS close,
-	// consent lost, handshake failure). Not called after Close.
+	// consent lost, handshake failure); the peer is closed already. Not
+	// called after Close.
 	Closed func(reason string)
 	// RTCP receives each decrypted compound RTCP packet from the viewer.
 	// The slice is only valid during the call.
@@ -168,7 +168,7 @@ type Peer struct {
 	h          *Host
 	sess       *session
 	ufrag, pwd string
-	answer     string
+	cname      string
 	tracks     []*trackContext
 	hd         Handlers
 
@@ -176,15 +176,17 @@ type Peer struct {
 	conns     []*localConn
 	validated []netip.AddrPort
 	dtlsOn    bool
-	dtlsConn  *dtls.Conn
+	dtls      *dtlssrtp.Session
 	closed    bool
 	rtcpIn    *srtp.Context // under rtcpInMu once set
 	rtcpInMu  sync.Mutex
+	rtcpDec   []byte // under rtcpInMu
 	rtcpOut   *srtp.Context
 	rtcpOutMu sync.Mutex
 	rtcpBuf   []byte
 
 	isClosed  atomic.Bool // closed, for the send path
+	detached  atomic.Bool // DTLS let go (dtlssrtp.Session.Detach)
 	route     atomic.Pointer[route]
 	keys      atomic.Pointer[dtlssrtp.Keys]
 	lastAlive atomic.Int64 // unix nanoseconds of the last authenticated check or RTCP
@@ -231,16 +233,19 @@ func (h *Host) NewPeer(offer *sdp.SessionDescription) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Peer{h: h, sess: sess, ufrag: randomString(16), pwd: randomString(32), done: make(chan struct{})}
-	p.answer = sess.answer(p.ufrag, p.pwd, h.fingerprint, randomString(16), h.candidates)
+	p := &Peer{h: h, sess: sess, ufrag: randomString(16), pwd: randomString(32), cname: randomString(16), done: make(chan struct{})}
 	for i := range sess.media {
 		p.tracks = append(p.tracks, &trackContext{p: p, m: &sess.media[i], w: &writer{p: p}})
 	}
 	return p, nil
 }
 
-// Answer is the SDP answer to send back.
-func (p *Peer) Answer() string { return p.answer }
+// Answer is the SDP answer to send back. It is written anew on each call
+// (for the response, and for a capture of the viewer's leg): keeping its
+// text would cost every viewer ~2.5 KB.
+func (p *Peer) Answer() string {
+	return p.sess.answer(p.ufrag, p.pwd, p.h.fingerprint, p.cname, p.h.candidates)
+}
 
 // Media lists the negotiated sections.
 func (p *Peer) Media() []Media { return p.sess.media }
@@ -290,7 +295,7 @@ func (p *Peer) Close() {
 		return
 	}
 	p.closed = true
-	dc, conns, t := p.dtlsConn, p.conns, p.timer
+	dc, conns, t := p.dtls, p.conns, p.timer
 	p.mu.Unlock()
 	close(p.done)
 	if t != nil {
@@ -317,10 +322,10 @@ func (p *Peer) fail(reason string) {
 		return
 	}
 	p.failOnce.Do(func() {
+		p.Close()
 		if p.hd.Closed != nil {
 			p.hd.Closed(reason)
 		}
-		p.Close()
 	})
 }
 
@@ -478,14 +483,23 @@ func (p *Peer) handleDTLS(b []byte, from netip.AddrPort) {
 	if !ok {
 		return
 	}
+	if p.keys.Load() != nil && b[0] == 21 {
+		// An alert record once the handshake is done: after it, WebRTC
+		// peers only send close_notify (or a fatal alert), both the end
+		// of the session. The record is encrypted, its type is not.
+		p.fail("DTLS closed by the viewer")
+		return
+	}
+	if p.detached.Load() {
+		return // nothing left for DTLS to do
+	}
 	_, _ = p.dtlsIn.Write(b)
 	if start {
 		go p.handshake(from)
 	}
 }
 
-// handshake runs DTLS, installs the SRTP keys, then reads DTLS until the
-// viewer closes it (application data is not expected: no data channels).
+// handshake runs DTLS and installs the SRTP keys.
 func (p *Peer) handshake(remote netip.AddrPort) {
 	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
 	go func() {
@@ -498,7 +512,7 @@ func (p *Peer) handshake(remote netip.AddrPort) {
 	ra := net.UDPAddrFromAddrPort(remote)
 	_, local := p.Addrs()
 	pc := &dtlssrtp.PacketConn{In: p.dtlsIn, Remote: ra, Send: p.send, Local: net.UDPAddrFromAddrPort(local)}
-	conn, keys, err := dtlssrtp.Handshake(ctx, pc, ra, dtlssrtp.Config{
+	sess, err := dtlssrtp.Handshake(ctx, pc, ra, dtlssrtp.Config{
 		Cert:            p.h.cert,
 		Remote:          p.sess.remote.fp,
 		Server:          p.sess.remote.dtlsServer,
@@ -510,33 +524,45 @@ func (p *Peer) handshake(remote netip.AddrPort) {
 		p.fail(err.Error())
 		return
 	}
-	in, err1 := keys.Remote()
-	out, err2 := keys.Local()
+	in, err1 := sess.Keys.Remote()
+	out, err2 := sess.Keys.Local()
 	if err := errors.Join(err1, err2); err != nil {
-		_ = conn.Close()
+		_ = sess.Close()
 		p.fail(err.Error())
 		return
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		_ = conn.Close()
+		_ = sess.Close()
 		return
 	}
-	p.dtlsConn = conn
+	p.dtls = sess
 	p.rtcpIn, p.rtcpOut = in, out
 	p.mu.Unlock()
-	p.keys.Store(&keys)
+	p.keys.Store(&sess.Keys)
 	p.dropUnselected()
+	if !p.sess.remote.dtlsServer {
+		// The client's last flight was answered: the server holds the
+		// keys, nothing is left to retransmit.
+		p.detach()
+	}
 	if p.hd.Connected != nil {
 		p.hd.Connected()
 	}
-	buf := make([]byte, 1500)
-	for {
-		if _, err := conn.Read(buf); err != nil {
-			p.fail("DTLS closed by the viewer")
-			return
-		}
+}
+
+// detach lets the DTLS connection go once the viewer holds the keys (see
+// dtlssrtp.Session): three goroutines and ~20 KB less per viewer.
+func (p *Peer) detach() {
+	if p.detached.Swap(true) {
+		return
+	}
+	p.mu.Lock()
+	d := p.dtls
+	p.mu.Unlock()
+	if d != nil {
+		_ = d.Detach()
 	}
 }
 
@@ -570,11 +596,17 @@ func (p *Peer) handleRTCP(b []byte) {
 	}
 	p.rtcpInMu.Lock()
 	defer p.rtcpInMu.Unlock()
-	plain, err := p.rtcpIn.DecryptRTCP(nil, b, nil)
+	plain, err := p.rtcpIn.DecryptRTCP(p.rtcpDec[:0], b, nil)
 	if err != nil {
 		return
 	}
+	p.rtcpDec = plain[:0]
 	p.alive(time.Now())
+	if !p.detached.Load() {
+		// Authenticated SRTCP: the viewer finished the handshake and
+		// will not ask for the server's last flight again.
+		go p.detach()
+	}
 	if p.hd.RTCP != nil {
 		p.hd.RTCP(plain)
 	}

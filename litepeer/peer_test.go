@@ -188,6 +188,7 @@ func TestPeerWithPion(t *testing.T) {
 			if err := p.WriteRTCP([]rtcp.Packet{&rtcp.SenderReport{SSRC: video}}); err != nil {
 				t.Errorf("sender report: %v", err)
 			}
+			waitFor(t, "DTLS let go after the viewer's SRTCP", p.detached.Load)
 			_ = v.pc.Close()
 			select {
 			case reason := <-closed:
@@ -201,6 +202,45 @@ func TestPeerWithPion(t *testing.T) {
 				t.Error("write after close succeeded")
 			}
 		})
+	}
+}
+
+// Closing the peer (a kick) reaches the viewer at once as a DTLS
+// close_notify, also after the DTLS connection was let go.
+func TestCloseNotifiesViewer(t *testing.T) {
+	h := newHost(t)
+	v := newViewer(t)
+	p, err := h.NewPeer(parse(t, v.offer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := make(chan struct{})
+	if err := p.Start(Handlers{Connected: func() { close(connected) }}); err != nil {
+		t.Fatal(err)
+	}
+	gone := make(chan webrtc.PeerConnectionState, 4)
+	v.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateDisconnected {
+			gone <- s
+		}
+	})
+	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.Answer()}); err != nil {
+		t.Fatal(err)
+	}
+	<-connected
+	w := p.TrackContext(0).WriteStream()
+	_, _ = w.WriteRTP(&rtp.Header{Version: 2, PayloadType: uint8(p.Media()[0].Codecs[0].PayloadType), SSRC: p.Media()[0].SSRC, Marker: true}, []byte{0x10, 0, 0, 0})
+	waitFor(t, "DTLS let go after the viewer's PLI", p.detached.Load)
+	start := time.Now()
+	p.Close()
+	select {
+	case s := <-gone:
+		// pion's ICE alone would take 5 s to call it disconnected.
+		if time.Since(start) > 3*time.Second {
+			t.Errorf("viewer saw %s only after %s", s, time.Since(start))
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("the viewer did not learn that the session ended")
 	}
 }
 

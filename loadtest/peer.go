@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/randutil"
 	"github.com/pion/rtcp"
@@ -72,8 +71,8 @@ type peer struct {
 	closed  bool
 	started bool // the reader runs
 
-	dtlsIn   *packetio.Buffer
-	dtlsConn *dtls.Conn
+	dtlsIn *packetio.Buffer
+	dtls   *dtlssrtp.Session
 
 	// Owned by the reader goroutine.
 	pending     map[[stun.TransactionIDSize]byte]netip.AddrPort
@@ -349,25 +348,25 @@ func (p *peer) handshake(ctx context.Context) error {
 		_, err := p.conn.WriteToUDPAddrPort(b, remote.AddrPort())
 		return err
 	}}
-	conn, keys, err := dtlssrtp.Handshake(ctx, pc, remote, dtlssrtp.Config{
+	sess, err := dtlssrtp.Handshake(ctx, pc, remote, dtlssrtp.Config{
 		Cert: p.sh.cert, Remote: p.remoteFP, Server: p.dtlsServer, Logs: p.sh.logs,
 	})
 	if err != nil {
 		return err
 	}
-	in, err1 := keys.Remote()
-	out, err2 := keys.Local()
+	in, err1 := sess.Keys.Remote()
+	out, err2 := sess.Keys.Local()
 	if err := errors.Join(err1, err2); err != nil {
-		_ = conn.Close()
+		_ = sess.Close()
 		return err
 	}
 	p.mu.Lock()
-	p.dtlsConn = conn
+	p.dtls = sess
 	p.keys = &srtpKeys{in: in, out: out}
 	closed = p.closed
 	p.mu.Unlock()
 	if closed {
-		_ = conn.Close()
+		_ = sess.Close()
 		return errors.New("closed")
 	}
 	close(p.connected)
@@ -392,7 +391,7 @@ func (p *peer) fail() {
 func (p *peer) close() {
 	p.mu.Lock()
 	p.closed = true
-	dc, started := p.dtlsConn, p.started
+	dc, started := p.dtls, p.started
 	p.mu.Unlock()
 	_ = p.conn.Close()
 	if dc != nil {
