@@ -123,10 +123,7 @@ func parse(t *testing.T, s string) Fingerprint {
 // the fingerprint fails it.
 func TestHandshake(t *testing.T) {
 	a, b := udpPair(t)
-	certA, leafA := newCert(t)
-	certB, leafB := newCert(t)
-	fpA, _ := Of(leafA)
-	fpB, _ := Of(leafB)
+	certA, fpA, certB, fpB := twoCerts(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	type result struct {
@@ -191,10 +188,7 @@ func TestHandshake(t *testing.T) {
 // accepts: its record sequence numbers carried over.
 func TestDetachThenClose(t *testing.T) {
 	a, b := udpPair(t)
-	certA, leafA := newCert(t)
-	certB, leafB := newCert(t)
-	fpA, _ := Of(leafA)
-	fpB, _ := Of(leafB)
+	certA, fpA, certB, fpB := twoCerts(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan *Session, 1)
@@ -244,6 +238,16 @@ func TestDetachThenClose(t *testing.T) {
 		t.Fatal("close_notify did not arrive")
 	}
 }
+// twoCerts returns two certificates with their SDP fingerprints.
+func twoCerts(t *testing.T) (tls.Certificate, string, tls.Certificate, string) {
+	t.Helper()
+	certA, leafA := newCert(t)
+	certB, leafB := newCert(t)
+	fpA, _ := Of(leafA)
+	fpB, _ := Of(leafB)
+	return certA, fpA, certB, fpB
+}
+
 func udpPair(t *testing.T) (*net.UDPConn, *net.UDPConn) {
 	t.Helper()
 	a, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
