@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,14 @@ const (
 	ConsentTimeout = 15 * time.Second
 	// handshakeTimeout bounds DTLS once the first record arrived.
 	handshakeTimeout = 15 * time.Second
+	// handshakesPerCPU bounds the DTLS handshakes under way at once. A
+	// handshake is ~0.3 ms of CPU between network round trips: 32 per core
+	// keeps a burst's run-queue wait near 10 ms while still completing
+	// ~600 handshakes a second per core at 50 ms round trips.
+	handshakesPerCPU = 32
+	// slotHold is how long one handshake may keep its slot while it waits
+	// on the network.
+	slotHold = 2 * time.Second
 	// maxValidated bounds the addresses a peer accepts media packets
 	// from (one per candidate pair the viewer checked).
 	maxValidated = 8
@@ -72,6 +81,7 @@ type Host struct {
 	caps        Capabilities
 	logs        logging.LoggerFactory
 	log         *slog.Logger
+	slots       chan struct{} // DTLS handshakes under way
 }
 
 // HostConfig configures a Host.
@@ -99,7 +109,10 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{mux: cfg.Mux, sockets: cfg.Sockets, locals: cfg.Mux.GetListenAddresses(), cert: cfg.Cert, fingerprint: fp, caps: cfg.Caps, logs: cfg.Logs, log: cfg.Log}
+	h := &Host{
+		mux: cfg.Mux, sockets: cfg.Sockets, locals: cfg.Mux.GetListenAddresses(), cert: cfg.Cert, fingerprint: fp, caps: cfg.Caps,
+		logs: cfg.Logs, log: cfg.Log, slots: make(chan struct{}, handshakesPerCPU*runtime.GOMAXPROCS(0)),
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -508,6 +521,25 @@ func (p *Peer) handshake(remote netip.AddrPort) {
 			cancel()
 		case <-ctx.Done():
 		}
+	}()
+	// Take a handshake slot: a burst of joins must not put a thousand
+	// handshakes on the run queues at once, where the forwarding
+	// goroutines would wait behind them (frames stalled ~200 ms for every
+	// viewer during a burst of 1000). A slot is given back when the
+	// handshake ends, or after slotHold if it waits on a slow network.
+	select {
+	case p.h.slots <- struct{}{}:
+	case <-ctx.Done():
+		cancel()
+		p.fail("DTLS: " + ctx.Err().Error())
+		return
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-p.h.slots }) }
+	t := time.AfterFunc(slotHold, release)
+	defer func() {
+		t.Stop()
+		release()
 	}()
 	ra := net.UDPAddrFromAddrPort(remote)
 	_, local := p.Addrs()
