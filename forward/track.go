@@ -21,9 +21,12 @@ type TrackInfo struct {
 }
 
 // KeyframeInterval bounds how often viewers' keyframe requests reach the
-// streamer. 500 ms keeps a burst of joins to two keyframes a second while a
-// single joining viewer still gets its PLI sent at once.
-const KeyframeInterval = 500 * time.Millisecond
+// streamer. 300 ms keeps a burst of joins to about three keyframes a
+// second, near libwebrtc's own floor between keyframes, while a viewer
+// that joins just after a request waits at most that long plus one
+// encode: the first frame within 500 ms (a single joining viewer gets its
+// PLI sent at once).
+const KeyframeInterval = 300 * time.Millisecond
 
 // Track is one ingest track: the packets the streamer sends for one media
 // kind, fanned out to every attached DownTrack. Its Write method is called
