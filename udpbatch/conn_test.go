@@ -272,40 +272,71 @@ func TestQueueRuns(t *testing.T) {
 // loopback receivers written one by one (what pion's UDP mux does on a plain
 // socket) with the same writes corked, so each receiver's five leave in one
 // GSO send.
+// BenchmarkWrite: "frame" writes five 1200-byte datagrams to one
+// destination after another (a video frame per viewer; corked, one GSO
+// send each); "fanout" writes one 160-byte datagram to each of 100
+// destinations (an audio packet to every viewer; corked, the 100 leave by
+// sendmmsg). On loopback the figure includes the kernel's receive path.
 func BenchmarkWrite(b *testing.B) {
-	for _, corked := range []bool{false, true} {
-		b.Run(fmt.Sprintf("corked=%v", corked), func(b *testing.B) {
-			bt := NewBatcher()
-			src := bt.Wrap(listen(b))
-			var dsts []netip.AddrPort
-			for range 100 {
-				c := listen(b)
+	for _, tc := range []struct {
+		name   string
+		perDst int
+		size   int
+	}{{"frame", 5, 1200}, {"fanout", 1, 160}} {
+		for _, corked := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/corked=%v", tc.name, corked), func(b *testing.B) {
+				bt := NewBatcher()
+				src := bt.Wrap(listen(b))
+				// One receiving socket on the wildcard address and 100
+				// loopback destinations (127.0.0.1-100) on its port: the
+				// sends are to 100 addresses, while one reader goroutine
+				// keeps the receivers' wake-ups out of the figure.
+				rc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { rc.Close() })
+				_ = rc.SetReadBuffer(8 << 20)
 				go func() {
 					buf := make([]byte, 64<<10)
 					for {
-						if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+						if _, _, err := rc.ReadFromUDPAddrPort(buf); err != nil {
 							return
 						}
 					}
 				}()
-				dsts = append(dsts, addr(c))
-			}
-			pkt := make([]byte, 1200)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i += 5 {
-				if corked {
-					bt.Cork()
+				port := uint16(rc.LocalAddr().(*net.UDPAddr).Port)
+				var dsts []netip.AddrPort
+				for i := range 100 {
+					dsts = append(dsts, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)}), port))
 				}
-				for range 5 {
-					_, _ = src.WriteToAddrPort(pkt, dsts[(i/5)%len(dsts)])
+				pkt := make([]byte, tc.size)
+				// One round: every receiver once, corked per receiver
+				// (frame) or around the whole round (fanout).
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i += tc.perDst * len(dsts) {
+					if corked && tc.perDst == 1 {
+						bt.Cork()
+					}
+					for _, d := range dsts {
+						if corked && tc.perDst > 1 {
+							bt.Cork()
+						}
+						for range tc.perDst {
+							_, _ = src.WriteToAddrPort(pkt, d)
+						}
+						if corked && tc.perDst > 1 {
+							bt.Uncork()
+						}
+					}
+					if corked && tc.perDst == 1 {
+						bt.Uncork()
+					}
 				}
-				if corked {
-					bt.Uncork()
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/datagram")
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/datagram")
+			})
+		}
 	}
 }
 
