@@ -238,6 +238,7 @@ func TestDetachThenClose(t *testing.T) {
 		t.Fatal("close_notify did not arrive")
 	}
 }
+
 // twoCerts returns two certificates with their SDP fingerprints.
 func twoCerts(t *testing.T) (tls.Certificate, string, tls.Certificate, string) {
 	t.Helper()
