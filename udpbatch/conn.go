@@ -36,13 +36,15 @@ type batchWriter interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-// newBatchWriter returns c's sendmmsg writer for its address family.
+// newBatchWriter returns c's sendmmsg writer for its address family (nil
+// where there is no sendmmsg) and whether c is an IPv4 socket.
 func newBatchWriter(c *net.UDPConn) (batchWriter, bool) {
 	a, ok := c.LocalAddr().(*net.UDPAddr)
+	v4 := ok && a.IP.To4() != nil // a dual-stack socket's is "::"
 	if !ok || !mmsgSupported {
-		return nil, false
+		return nil, v4
 	}
-	if a.IP.To4() != nil {
+	if v4 {
 		return ipv4.NewPacketConn(c), true
 	}
 	return ipv6.NewPacketConn(c), false
@@ -220,6 +222,9 @@ func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 // WriteToAddrPort queues or sends one datagram.
 func (c *Conn) WriteToAddrPort(b []byte, dst netip.AddrPort) (int, error) {
+	if c.v4 && !dst.Addr().Unmap().Is4() {
+		return 0, &net.OpError{Op: "write", Net: "udp4", Addr: net.UDPAddrFromAddrPort(dst), Err: errFamily}
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -252,7 +257,10 @@ func (c *Conn) WriteToAddrPort(b []byte, dst netip.AddrPort) (int, error) {
 	return len(b), nil
 }
 
-var errTooLarge = errors.New("datagram larger than 60 KiB")
+var (
+	errTooLarge = errors.New("datagram larger than 60 KiB")
+	errFamily   = errors.New("IPv6 destination on an IPv4 socket")
+)
 
 // Flush sends everything queued. It returns once datagrams queued before
 // the call have been handed to the kernel (by this call or by a concurrent
@@ -289,14 +297,15 @@ const maxBatch = 256
 func (c *Conn) sendRuns(q *queue) {
 	runs := q.runs
 	for len(runs) > 0 {
-		if c.mmsg == nil || len(runs) == 1 {
+		msgs := c.prepare(q, runs[:min(len(runs), maxBatch)])
+		if len(msgs) < 2 {
+			// One run, or one that cannot share a call (several
+			// datagrams without GSO): alone, with send's fallbacks.
 			r := &runs[0]
 			c.send(q.buf[r.off:r.off+r.n], r.seg, r.dst)
 			runs = runs[1:]
 			continue
 		}
-		n := min(len(runs), maxBatch)
-		msgs := c.prepare(q, runs[:n])
 		sent, err := c.mmsg.WriteBatch(msgs, 0)
 		if err != nil || sent < 0 {
 			sent = 0
@@ -307,7 +316,7 @@ func (c *Conn) sendRuns(q *queue) {
 				c.b.stats.datagrams.Add(uint64(runs[i].count))
 			}
 		}
-		if sent < n {
+		if sent < len(msgs) {
 			// runs[sent] failed (or was not tried): send it alone, with
 			// the fallbacks that keep what the kernel would take.
 			r := &runs[sent]
@@ -318,9 +327,16 @@ func (c *Conn) sendRuns(q *queue) {
 	}
 }
 
-// prepare fills c.msgs for runs: one message per run, a UDP_SEGMENT
-// control message on those of several datagrams. flushMu held.
+// prepare fills c.msgs for the leading runs that can share one sendmmsg:
+// one message per run, with a UDP_SEGMENT control message on runs of
+// several datagrams. It stops before a run of several datagrams that GSO
+// cannot carry (off on this socket, or refused for its destination),
+// which has to go one datagram at a time. Nil without sendmmsg. flushMu
+// held.
 func (c *Conn) prepare(q *queue, runs []run) []ipv4.Message {
+	if c.mmsg == nil {
+		return nil
+	}
 	n := len(runs)
 	if cap(c.msgs) < n {
 		c.msgs = make([]ipv4.Message, n)
@@ -329,12 +345,16 @@ func (c *Conn) prepare(q *queue, runs []run) []ipv4.Message {
 			c.msgs[i].Buffers = make([][]byte, 1)
 		}
 	}
-	msgs := c.msgs[:n]
+	msgs := c.msgs[:0]
 	gso := c.gso.Load()
 	c.oobs = c.oobs[:0]
 	for i := range runs {
 		r := &runs[i]
-		m := &msgs[i]
+		_, refused := c.noGSO[r.dst]
+		if r.count > 1 && (!gso || refused) {
+			break
+		}
+		m := &c.msgs[i]
 		m.Buffers[0] = q.buf[r.off : r.off+r.n]
 		a := &c.addrs[i]
 		if ip := r.dst.Addr(); c.v4 {
@@ -347,11 +367,12 @@ func (c *Conn) prepare(q *queue, runs []run) []ipv4.Message {
 		a.Port = int(r.dst.Port())
 		m.Addr = a
 		m.OOB = nil
-		if _, refused := c.noGSO[r.dst]; r.count > 1 && gso && !refused {
+		if r.count > 1 {
 			start := len(c.oobs)
 			c.oobs = segmentOOB(c.oobs, r.seg)
 			m.OOB = c.oobs[start:len(c.oobs):len(c.oobs)]
 		}
+		msgs = msgs[:i+1]
 	}
 	return msgs
 }

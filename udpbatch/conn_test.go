@@ -110,6 +110,39 @@ func TestCorkedWritesArriveSeparatelyInOrder(t *testing.T) {
 // every viewer) leaves in one sendmmsg per maxBatch destinations, and a
 // destination the kernel refuses in the middle costs only its own
 // datagram.
+// A run of several datagrams to a destination GSO was refused for leaves
+// one datagram at a time, also when it sits among runs that share a
+// sendmmsg; an IPv6 destination on an IPv4 socket is refused at once.
+func TestRunWithoutGSOAmongBatchedRuns(t *testing.T) {
+	b := NewBatcher()
+	src := b.Wrap(listen(t))
+	dsts := []*net.UDPConn{listen(t), listen(t), listen(t)}
+	src.noGSO = map[netip.AddrPort]struct{}{addr(dsts[1]): {}}
+	b.Cork()
+	for d, dst := range dsts {
+		for i := range 3 {
+			if _, err := src.WriteToAddrPort(datagram(d, i, 1000), addr(dst)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b.Uncork()
+	for d, dst := range dsts {
+		got := receive(t, dst, 3)
+		for i := range got {
+			if !bytes.Equal(got[i], datagram(d, i, 1000)) {
+				t.Fatalf("receiver %d datagram %d: %d bytes, want 1000", d, i, len(got[i]))
+			}
+		}
+	}
+	if st := b.Stats(); st.Datagrams != 9 || st.Errors != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if _, err := src.WriteToAddrPort([]byte{1}, netip.MustParseAddrPort("[::1]:9")); err == nil {
+		t.Fatal("IPv6 destination accepted on an IPv4 socket")
+	}
+}
+
 func TestManyDestinationsOneCall(t *testing.T) {
 	b := NewBatcher()
 	src := b.Wrap(listen(t))
