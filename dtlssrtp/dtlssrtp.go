@@ -180,12 +180,17 @@ func (s *Session) Detach() error {
 	if s.conn == nil || s.done {
 		return nil
 	}
+	// Nothing more goes on the wire from this connection — closing it
+	// would send close_notify — and the state is taken after that, so it
+	// holds every record sequence number the peer may have seen: the
+	// resumed close_notify must not repeat one (the peer's replay window
+	// would drop it).
+	s.pc.drop.Store(true)
 	state, ok := s.conn.ConnectionState()
 	if !ok {
+		s.pc.drop.Store(false)
 		return errors.New("DTLS: no connection state")
 	}
-	// Closing a dtls.Conn sends close_notify: not to be sent now.
-	s.pc.drop.Store(true)
 	err := s.conn.Close()
 	s.conn, s.state = nil, &state
 	return err
@@ -216,6 +221,10 @@ func (s *Session) Close() error {
 	}
 	return conn.Close()
 }
+
+// srtcpReplayWindow is the SRTCP replay window (RFC 3711 §3.3.2 asks at
+// least 64).
+const srtcpReplayWindow = 64
 
 // Keys are a session's SRTP master keys.
 type Keys struct {
@@ -261,8 +270,13 @@ func (k Keys) Local() (*srtp.Context, error) {
 }
 
 // Remote returns a new context that unprotects what the other side sends.
+// Replayed SRTCP is refused (RFC 3711 §3.3.2): a captured receiver report
+// or PLI sent again must not keep a session alive or force keyframes.
+// SRTP is not checked: a retransmission repeats a sequence number that a
+// receiver simulating loss (the load tester) has already seen.
 func (k Keys) Remote() (*srtp.Context, error) {
-	c, err := srtp.CreateContext(k.cfg.Keys.RemoteMasterKey, k.cfg.Keys.RemoteMasterSalt, k.cfg.Profile)
+	c, err := srtp.CreateContext(k.cfg.Keys.RemoteMasterKey, k.cfg.Keys.RemoteMasterSalt, k.cfg.Profile,
+		srtp.SRTCPReplayProtection(srtcpReplayWindow))
 	if err != nil {
 		return nil, fmt.Errorf("SRTP: %w", err)
 	}

@@ -72,6 +72,7 @@ type section struct {
 	index                  int // into session.media, or -1 when rejected
 	rtcpRsz                bool
 	feedback               map[uint8][]string // answered rtcp-fb values per payload type
+	extDirs                map[int]string     // extmap directions the answer states
 }
 
 // intern returns the canonical copy of s: the same codec parameters,
@@ -88,6 +89,10 @@ func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
 	if _, ok := d.Attribute("extmap-allow-mixed"); ok {
 		s.mixed = true
 	}
+	if _, ok := d.Attribute("ice-lite"); ok {
+		return nil, offerError("the offerer is ICE-lite like bcast: nobody would send checks (RFC 8445 §6.1.1)")
+	}
+	group := bundleGroup(d)
 	taken := map[webrtc.RTPCodecType]bool{}
 	var first *sdp.MediaDescription
 	for _, m := range d.MediaDescriptions {
@@ -100,7 +105,14 @@ func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
 		if _, ok := m.Attribute("extmap-allow-mixed"); ok {
 			s.mixed = true
 		}
-		if m.MediaName.Port.Value == 0 || kind == 0 || taken[kind] || !receives(m) || !isRTP(m) {
+		// One transport: without a BUNDLE group only the first section
+		// can share it; with one, only the group's members (RFC 8843).
+		// A member may be bundle-only, port 0 (RFC 8843 §7.3.1).
+		inGroup := group != nil && hasMid && contains(group, mid)
+		_, bundleOnly := m.Attribute("bundle-only")
+		open := m.MediaName.Port.Value != 0 || bundleOnly && inGroup
+		shareable := group == nil && first == nil || inGroup
+		if !open || !shareable || kind == 0 || taken[kind] || !receives(m) || !isRTP(m) {
 			s.sections = append(s.sections, sec)
 			continue
 		}
@@ -113,8 +125,10 @@ func negotiate(d *sdp.SessionDescription, caps Capabilities) (*session, error) {
 		_, sec.rtcpRsz = m.Attribute("rtcp-rsize")
 		sec.feedback = fb
 		sec.index = len(s.media)
-		s.media = append(s.media, Media{Kind: kind, Mid: sec.mid, SSRC: randomUint32(), Codecs: codecs, Exts: matchExtensions(m, caps.Extensions[kind])})
-		if sec.mid != "" {
+		exts, dirs := matchExtensions(m, caps.Extensions[kind])
+		sec.extDirs = dirs
+		s.media = append(s.media, Media{Kind: kind, Mid: sec.mid, SSRC: randomUint32(), Codecs: codecs, Exts: exts})
+		if inGroup {
 			s.bundle = append(s.bundle, sec.mid)
 		}
 		if first == nil {
@@ -265,10 +279,32 @@ func matchCodecs(m *sdp.MediaDescription, kind webrtc.RTPCodecType, caps []webrt
 	return out, answered
 }
 
+// bundleGroup returns the mids of the offer's first BUNDLE group, or nil.
+func bundleGroup(d *sdp.SessionDescription) []string {
+	for _, a := range d.Attributes {
+		if a.Key != "group" {
+			continue
+		}
+		if f := strings.Fields(a.Value); len(f) > 0 && f[0] == "BUNDLE" {
+			mids := make([]string, 0, len(f)-1)
+			for _, mid := range f[1:] {
+				mids = append(mids, strings.Clone(mid))
+			}
+			return mids
+		}
+	}
+	return nil
+}
+
 // matchExtensions keeps the offered header extensions (RFC 8285) that the
-// sender writes, with the offer's IDs.
-func matchExtensions(m *sdp.MediaDescription, uris []string) []webrtc.RTPHeaderExtensionParameter {
-	var out []webrtc.RTPHeaderExtensionParameter
+// sender writes, with the offer's IDs, and the direction the answer gives
+// those the offer restricted: an offerer's recvonly is our sendonly
+// (RFC 8285 §7).
+func matchExtensions(m *sdp.MediaDescription, uris []string) ([]webrtc.RTPHeaderExtensionParameter, map[int]string) {
+	var (
+		out  []webrtc.RTPHeaderExtensionParameter
+		dirs map[int]string
+	)
 	for _, a := range m.Attributes {
 		if a.Key != "extmap" {
 			continue
@@ -281,8 +317,14 @@ func matchExtensions(m *sdp.MediaDescription, uris []string) []webrtc.RTPHeaderE
 			continue
 		}
 		out = append(out, webrtc.RTPHeaderExtensionParameter{URI: intern(uri), ID: id})
+		if dir == "recvonly" {
+			if dirs == nil {
+				dirs = map[int]string{}
+			}
+			dirs[id] = "sendonly"
+		}
 	}
-	return out
+	return out, dirs
 }
 
 func contains(list []string, s string) bool {
@@ -332,7 +374,11 @@ func (s *session) answer(ufrag, pwd, fingerprint, cname string, candidates []net
 			fmt.Fprintf(&b, "a=mid:%s\r\n", sec.mid)
 		}
 		for _, e := range md.Exts {
-			fmt.Fprintf(&b, "a=extmap:%d %s\r\n", e.ID, e.URI)
+			if dir := sec.extDirs[e.ID]; dir != "" {
+				fmt.Fprintf(&b, "a=extmap:%d/%s %s\r\n", e.ID, dir, e.URI)
+			} else {
+				fmt.Fprintf(&b, "a=extmap:%d %s\r\n", e.ID, e.URI)
+			}
 		}
 		b.WriteString("a=sendonly\r\na=rtcp-mux\r\n")
 		if sec.rtcpRsz {

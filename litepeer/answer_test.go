@@ -148,6 +148,7 @@ func TestNegotiate(t *testing.T) {
 		{"bad setup", base("a=setup:both\r\n", "a=recvonly\r\n", vp8), "a=setup:both", false},
 		{"no ICE", strings.Replace(base("", "", vp8), "a=ice-pwd:0123456789abcdefghijklmn\r\n", "", 1), "ICE credentials", false},
 		{"no fingerprint", strings.Replace(base("", "", vp8), "a=fingerprint:sha-256 AB:CD\r\n", "", 1), "fingerprint", false},
+		{"ICE-lite offerer", strings.Replace(base("", "", vp8), "t=0 0\r\n", "t=0 0\r\na=ice-lite\r\n", 1), "ICE-lite", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := negotiate(parse(t, tc.offer), testCaps())
@@ -169,6 +170,47 @@ func TestNegotiate(t *testing.T) {
 			}
 			if ans := s.answer("u", "p", "sha-256 AA", "c", []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}); !strings.Contains(ans, want) {
 				t.Errorf("answer lacks %s:\n%s", want, ans)
+			}
+		})
+	}
+}
+
+// Sections share the one transport only through the offer's BUNDLE group:
+// bundle-only members (port 0) are accepted, non-members rejected, and
+// without a group only the first section is taken. An extension the
+// offerer only receives is answered sendonly.
+func TestNegotiateBundle(t *testing.T) {
+	head := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+	creds := "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\na=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\na=rtcp-mux\r\n"
+	video := "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n" + creds + "a=mid:v\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n" +
+		"a=extmap:3/recvonly http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+	audio := func(port string, extra string) string {
+		return "m=audio " + port + " UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n" + creds + "a=mid:a\r\na=recvonly\r\na=rtpmap:111 opus/48000/2\r\n" + extra
+	}
+	for _, tc := range []struct {
+		name, offer string
+		kinds       int
+		group       string
+	}{
+		{"bundle-only member", head + "a=group:BUNDLE v a\r\n" + video + audio("0", "a=bundle-only\r\n"), 2, "BUNDLE v a"},
+		{"port 0 without bundle-only", head + "a=group:BUNDLE v a\r\n" + video + audio("0", ""), 1, "BUNDLE v"},
+		{"not in the group", head + "a=group:BUNDLE v\r\n" + video + audio("9", ""), 1, "BUNDLE v"},
+		{"no group: the first section only", head + video + audio("9", ""), 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := negotiate(parse(t, tc.offer), testCaps())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.media) != tc.kinds {
+				t.Fatalf("%d sections accepted, want %d", len(s.media), tc.kinds)
+			}
+			d := parse(t, s.answer("u", "p", "sha-256 AA", "c", []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}))
+			if g, _ := d.Attribute("group"); g != tc.group {
+				t.Errorf("group %q, want %q", g, tc.group)
+			}
+			if e, _ := d.MediaDescriptions[0].Attribute("extmap"); !strings.HasPrefix(e, "3/sendonly ") {
+				t.Errorf("extmap %q, want 3/sendonly", e)
 			}
 		})
 	}

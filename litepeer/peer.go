@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -64,6 +65,13 @@ const (
 	// slotHold is how long one handshake may keep its slot while it waits
 	// on the network.
 	slotHold = 2 * time.Second
+	// hostPriority is a host candidate's priority (RFC 8445 §5.1.2.1),
+	// carried by our own checks.
+	hostPriority = 126<<24 | 65535<<8 | 255
+	// closeGrace is how long after an alert record the viewer must stay
+	// silent for the session to end: the record's type is readable by
+	// anyone, so a forged one must not end a session that goes on.
+	closeGrace = 2 * time.Second
 	// maxValidated bounds the addresses a peer accepts media packets
 	// from (one per candidate pair the viewer checked).
 	maxValidated = 8
@@ -182,12 +190,15 @@ type Peer struct {
 	sess       *session
 	ufrag, pwd string
 	cname      string
+	tiebreaker uint64
 	tracks     []*trackContext
 	hd         Handlers
 
 	mu        sync.Mutex
 	conns     []*localConn
 	validated []netip.AddrPort
+	verifying map[[stun.TransactionIDSize]byte]route // our checks of a newly nominated address
+	closingAt time.Time                              // an alert record arrived (see handleDTLS)
 	dtlsOn    bool
 	dtls      *dtlssrtp.Session
 	closed    bool
@@ -211,10 +222,11 @@ type Peer struct {
 
 // localConn is the peer's view of one ICE socket.
 type localConn struct {
-	pc    net.PacketConn
-	ap    addrPortConn   // nil when the socket has no netip API
-	media AddrPortWriter // the socket itself, or nil: write through pc
-	local netip.AddrPort
+	checked bool // a check arrived on this socket; under Peer.mu
+	pc      net.PacketConn
+	ap      addrPortConn   // nil when the socket has no netip API
+	media   AddrPortWriter // the socket itself, or nil: write through pc
+	local   netip.AddrPort
 }
 
 // AddrPortWriter writes a datagram to an address.
@@ -246,7 +258,7 @@ func (h *Host) NewPeer(offer *sdp.SessionDescription) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Peer{h: h, sess: sess, ufrag: randomString(16), pwd: randomString(32), cname: randomString(16), done: make(chan struct{})}
+	p := &Peer{h: h, sess: sess, ufrag: randomString(16), pwd: randomString(32), cname: randomString(16), tiebreaker: randomUint64(), done: make(chan struct{})}
 	for i := range sess.media {
 		p.tracks = append(p.tracks, &trackContext{p: p, m: &sess.media[i], w: &writer{p: p}})
 	}
@@ -371,7 +383,7 @@ func (p *Peer) checkConsent() {
 
 // read handles what arrives on one ICE socket for this peer.
 func (p *Peer) read(c *localConn) {
-	buf := make([]byte, 1500)
+	buf := make([]byte, 2048)
 	for {
 		var (
 			n    int
@@ -386,6 +398,9 @@ func (p *Peer) read(c *localConn) {
 			if ua, ok := a.(*net.UDPAddr); ok {
 				from = ua.AddrPort()
 			}
+		}
+		if errors.Is(err, io.ErrShortBuffer) {
+			continue // not a datagram of ours: checks, DTLS and RTCP are small
 		}
 		if err != nil {
 			return
@@ -420,7 +435,15 @@ func (p *Peer) handle(c *localConn, b []byte, from netip.AddrPort) {
 // carries the media.
 func (p *Peer) handleSTUN(c *localConn, b []byte, from netip.AddrPort) {
 	m := &stun.Message{Raw: b}
-	if err := m.Decode(); err != nil || m.Type != stun.BindingRequest {
+	if err := m.Decode(); err != nil {
+		return
+	}
+	switch m.Type {
+	case stun.BindingRequest:
+	case stun.BindingSuccess:
+		p.handleVerified(m, from)
+		return
+	default:
 		return
 	}
 	var user stun.Username
@@ -444,28 +467,102 @@ func (p *Peer) handleSTUN(c *localConn, b []byte, from netip.AddrPort) {
 	if _, err := c.writeTo(resp.Raw, from); err != nil {
 		return
 	}
-	p.alive(time.Now())
 	nominated := m.Contains(stun.AttrUseCandidate)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return
 	}
-	if !containsAddr(p.validated, from) && len(p.validated) < maxValidated {
-		p.validated = append(p.validated, from)
-	}
+	p.validate(c, from)
 	cur := p.route.Load()
-	if cur == nil || nominated && (cur.remote != from || cur.c != c) {
+	differs := cur != nil && (cur.remote != from || cur.c != c)
+	verify := false
+	switch {
+	case cur == nil, nominated && differs && p.keys.Load() == nil:
 		p.route.Store(&route{c: c, remote: from})
+		cur = p.route.Load()
+	case nominated && differs:
+		// Media already flows: move it only to an address that answers
+		// a check of ours. The viewer knows its own credentials, so
+		// without this one check with a forged source address would
+		// aim the stream at anyone.
+		verify = true
+	}
+	if cur.remote == from && cur.c == c {
+		// Consent (RFC 7675) is refreshed by the pair that carries the
+		// media, not by checks arriving from elsewhere.
+		p.alive(time.Now())
 	}
 	startClient := !p.sess.remote.dtlsServer && !p.dtlsOn
 	if startClient {
 		p.dtlsOn = true
 	}
 	p.mu.Unlock()
+	if verify {
+		p.sendVerification(c, from)
+	}
 	if startClient {
 		go p.handshake(from)
 	}
+}
+
+// validate records that from passed a check on c; p.mu held. The oldest
+// address that is not the route makes room when the list is full.
+func (p *Peer) validate(c *localConn, from netip.AddrPort) {
+	c.checked = true
+	if containsAddr(p.validated, from) {
+		return
+	}
+	if len(p.validated) >= maxValidated {
+		cur := p.route.Load()
+		for i, a := range p.validated {
+			if cur == nil || a != cur.remote {
+				p.validated = append(p.validated[:i], p.validated[i+1:]...)
+				break
+			}
+		}
+	}
+	p.validated = append(p.validated, from)
+}
+
+// sendVerification checks the viewer's newly nominated address with a
+// Binding request of our own (RFC 8445 §7.2.2, the controlled side's
+// credentials); the route moves when its authenticated answer comes back.
+func (p *Peer) sendVerification(c *localConn, to netip.AddrPort) {
+	m, err := stun.Build(stun.TransactionID, stun.BindingRequest,
+		stun.NewUsername(p.sess.remote.ufrag+":"+p.ufrag),
+		ice.AttrControlled(p.tiebreaker),
+		ice.PriorityAttr(hostPriority),
+		stun.NewShortTermIntegrity(p.sess.remote.pwd), stun.Fingerprint)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	if len(p.verifying) >= maxValidated {
+		clear(p.verifying) // answers that never came
+	}
+	if p.verifying == nil {
+		p.verifying = map[[stun.TransactionIDSize]byte]route{}
+	}
+	p.verifying[m.TransactionID] = route{c: c, remote: to}
+	p.mu.Unlock()
+	_, _ = c.writeTo(m.Raw, to)
+}
+
+// handleVerified moves the route to an address that answered our check.
+func (p *Peer) handleVerified(m *stun.Message, from netip.AddrPort) {
+	if stun.NewShortTermIntegrity(p.sess.remote.pwd).Check(m) != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.verifying[m.TransactionID]
+	if !ok || r.remote != from || p.closed {
+		return
+	}
+	delete(p.verifying, m.TransactionID)
+	p.route.Store(&route{c: r.c, remote: r.remote})
+	p.alive(time.Now())
 }
 
 func (p *Peer) isValidated(from netip.AddrPort) bool {
@@ -497,11 +594,12 @@ func (p *Peer) handleDTLS(b []byte, from netip.AddrPort) {
 		return
 	}
 	if p.keys.Load() != nil && b[0] == 21 {
-		// An alert record once the handshake is done: after it, WebRTC
-		// peers only send close_notify (or a fatal alert), both the end
-		// of the session. The record is encrypted, its type is not.
-		p.fail("DTLS closed by the viewer")
-		return
+		// An alert record once the handshake is done: WebRTC peers then
+		// only send close_notify or a fatal alert, the end of the
+		// session. The record is encrypted, its type is not: a forged
+		// one must not end a session, so it ends only if the viewer
+		// also falls silent.
+		p.alertArrived()
 	}
 	if p.detached.Load() {
 		return // nothing left for DTLS to do
@@ -510,6 +608,27 @@ func (p *Peer) handleDTLS(b []byte, from netip.AddrPort) {
 	if start {
 		go p.handshake(from)
 	}
+}
+
+// alertArrived ends the session closeGrace after an alert record unless
+// an authenticated check or RTCP shows the viewer is still there.
+func (p *Peer) alertArrived() {
+	now := time.Now()
+	p.mu.Lock()
+	if !p.closingAt.IsZero() || p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closingAt = now
+	p.mu.Unlock()
+	time.AfterFunc(closeGrace, func() {
+		p.mu.Lock()
+		p.closingAt = time.Time{}
+		p.mu.Unlock()
+		if time.Unix(0, p.lastAlive.Load()).Before(now) {
+			p.fail("DTLS closed by the viewer")
+		}
+	})
 }
 
 // handshake runs DTLS and installs the SRTP keys.
@@ -579,7 +698,10 @@ func (p *Peer) handshake(remote netip.AddrPort) {
 		// keys, nothing is left to retransmit.
 		p.detach()
 	}
-	if p.hd.Connected != nil {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if !closed && p.hd.Connected != nil {
 		p.hd.Connected()
 	}
 }
@@ -598,8 +720,9 @@ func (p *Peer) detach() {
 	}
 }
 
-// dropUnselected closes the peer's ICE sockets that the selected pair
-// does not use: each would keep a goroutine per viewer for nothing.
+// dropUnselected closes the peer's ICE sockets on which no check arrived:
+// each would keep a goroutine per viewer for nothing. Sockets the viewer
+// checked stay, so it can move its pair there later (to IPv6, say).
 func (p *Peer) dropUnselected() {
 	r := p.route.Load()
 	if r == nil {
@@ -608,7 +731,7 @@ func (p *Peer) dropUnselected() {
 	p.mu.Lock()
 	var keep, drop []*localConn
 	for _, c := range p.conns {
-		if c == r.c {
+		if c == r.c || c.checked {
 			keep = append(keep, c)
 		} else {
 			drop = append(drop, c)
@@ -763,6 +886,12 @@ func randomString(n int) string {
 }
 
 const iceChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+
+func randomUint64() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:])
+}
 
 func randomUint32() uint32 {
 	var b [4]byte

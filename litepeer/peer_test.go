@@ -16,6 +16,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/bcastdev/bcast/dtlssrtp"
 )
 
 // countingSocket counts the datagrams written straight to a socket.
@@ -244,26 +246,17 @@ func TestCloseNotifiesViewer(t *testing.T) {
 	}
 }
 
+// stunOffer is a minimal viewer offer with known ICE credentials.
+const stunOffer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+	"a=ice-ufrag:view\r\na=ice-pwd:0123456789abcdefghijklmn\r\na=fingerprint:sha-256 AB:CD\r\n" +
+	"m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+
 // Checks must carry the peer's credentials: a wrong password or user name
 // gets no answer, the right ones get the viewer's address back.
 func TestSTUNAuthentication(t *testing.T) {
-	h := newHost(t)
-	offer := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
-		"a=ice-ufrag:view\r\na=ice-pwd:0123456789abcdefghijklmn\r\na=fingerprint:sha-256 AB:CD\r\n" +
-		"m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
-	p, err := h.NewPeer(parse(t, offer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(Handlers{}); err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	p, _ := startedPeer(t, stunOffer)
+	h := p.h
+	conn := listenUDP(t)
 	server := h.candidates[0]
 	check := func(user, pwd string, nominate bool) (*stun.Message, error) {
 		setters := []stun.Setter{stun.TransactionID, stun.BindingRequest, stun.NewUsername(user), ice.AttrControlling(1)}
@@ -318,6 +311,139 @@ func TestSTUNAuthentication(t *testing.T) {
 	}
 }
 
+// Once media flows, a nominated check from a new address moves the route
+// only after that address answers a check of ours: a forged source
+// address cannot aim the stream elsewhere. Consent is refreshed by the
+// route's address only.
+func TestRouteMovesOnlyToVerifiedAddress(t *testing.T) {
+	p, _ := startedPeer(t, stunOffer)
+	h := p.h
+	server := h.candidates[0]
+	a, b := listenUDP(t), listenUDP(t)
+	check := func(c *net.UDPConn) {
+		m := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewUsername(p.ufrag+":view"), ice.AttrControlling(1), ice.UseCandidate(),
+			stun.NewShortTermIntegrity(p.pwd), stun.Fingerprint)
+		if _, err := c.WriteToUDPAddrPort(m.Raw, server); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// read returns the next STUN message c receives, or nil.
+	read := func(c *net.UDPConn) *stun.Message {
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		buf := make([]byte, 1500)
+		n, err := c.Read(buf)
+		if err != nil {
+			return nil
+		}
+		m := &stun.Message{Raw: buf[:n]}
+		if m.Decode() != nil {
+			return nil
+		}
+		return m
+	}
+	check(a)
+	if m := read(a); m == nil || m.Type != stun.BindingSuccess {
+		t.Fatalf("no answer to the first check: %v", m)
+	}
+	if r, _ := p.Addrs(); r != addrOf(a) {
+		t.Fatalf("route %v, want %v", r, addrOf(a))
+	}
+	p.keys.Store(&dtlssrtp.Keys{}) // media flows from here on
+
+	// b nominates: answered, but the route stays until b answers ours.
+	check(b)
+	var ours *stun.Message
+	for m := read(b); m != nil; m = read(b) {
+		if m.Type == stun.BindingRequest {
+			ours = m
+			break
+		}
+	}
+	if ours == nil {
+		t.Fatal("no verification check sent to the new address")
+	}
+	if r, _ := p.Addrs(); r != addrOf(a) {
+		t.Fatalf("route moved to %v before verification", r)
+	}
+	var user stun.Username
+	if user.GetFrom(ours) != nil || string(user) != "view:"+p.ufrag || stun.NewShortTermIntegrity("0123456789abcdefghijklmn").Check(ours) != nil {
+		t.Fatalf("verification check not signed with the viewer's credentials: %q", user)
+	}
+	// An answer with the wrong key is ignored, the right one moves it.
+	wrong := stun.MustBuild(ours, stun.BindingSuccess, stun.NewShortTermIntegrity("not-the-viewers-password"), stun.Fingerprint)
+	_, _ = b.WriteToUDPAddrPort(wrong.Raw, server)
+	time.Sleep(100 * time.Millisecond)
+	if r, _ := p.Addrs(); r != addrOf(a) {
+		t.Fatalf("route moved on a forged answer")
+	}
+	right := stun.MustBuild(ours, stun.BindingSuccess, &stun.XORMappedAddress{IP: net.IPv4(127, 0, 0, 1), Port: int(server.Port())},
+		stun.NewShortTermIntegrity("0123456789abcdefghijklmn"), stun.Fingerprint)
+	_, _ = b.WriteToUDPAddrPort(right.Raw, server)
+	waitFor(t, "the route on the verified address", func() bool { r, _ := p.Addrs(); return r == addrOf(b) })
+
+	// Checks from a, no longer the route, do not refresh consent.
+	p.lastAlive.Store(1)
+	check(a)
+	_ = read(a)
+	if p.lastAlive.Load() != 1 {
+		t.Error("a check from off the route refreshed consent")
+	}
+}
+
+func listenUDP(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// startedPeer starts a peer for offer on a new host; closed turns true
+// when the session ends by itself.
+func startedPeer(t *testing.T, offer string) (*Peer, *atomic.Bool) {
+	t.Helper()
+	p, err := newHost(t).NewPeer(parse(t, offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := &atomic.Bool{}
+	if err := p.Start(Handlers{Closed: func(string) { closed.Store(true) }}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p, closed
+}
+
+func addrOf(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// A forged alert record does not end a session whose viewer goes on
+// proving it is there.
+func TestForgedAlertIgnored(t *testing.T) {
+	p, closed := startedPeer(t, stunOffer)
+	from := netip.MustParseAddrPort("127.0.0.1:5")
+	p.mu.Lock()
+	p.validated = append(p.validated, from)
+	p.mu.Unlock()
+	p.keys.Store(&dtlssrtp.Keys{})
+	p.handleDTLS([]byte{21, 0xfe, 0xfd, 0, 1}, from)
+	stop := time.After(closeGrace + 500*time.Millisecond)
+	for done := false; !done; {
+		select {
+		case <-stop:
+			done = true
+		case <-time.After(100 * time.Millisecond):
+			p.alive(time.Now()) // the viewer's RTCP keeps arriving
+		}
+	}
+	if closed.Load() {
+		t.Fatal("a forged alert ended a live session")
+	}
+	p.handleDTLS([]byte{21, 0xfe, 0xfd, 0, 1}, from)
+	waitFor(t, "the session to end after an alert and silence", closed.Load)
+}
+
 // Without checks or RTCP a session ends after ConsentTimeout.
 func TestConsentExpires(t *testing.T) {
 	h := newHost(t)
@@ -347,16 +473,7 @@ func TestConsentExpires(t *testing.T) {
 
 // An expired-but-refreshed session stays.
 func TestConsentRefreshed(t *testing.T) {
-	h := newHost(t)
-	p, err := h.NewPeer(parse(t, chromeOffer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var closed atomic.Bool
-	if err := p.Start(Handlers{Closed: func(string) { closed.Store(true) }}); err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, closed := startedPeer(t, chromeOffer)
 	p.alive(time.Now())
 	p.checkConsent()
 	if closed.Load() {

@@ -14,6 +14,9 @@ import (
 // errNoDumps is returned when capture is asked for but dumping is off.
 var errNoDumps = errors.New("dumps are disabled")
 
+// errViewerGone is returned when the viewer left while its capture started.
+var errViewerGone = errors.New("viewer left")
+
 // startCapture records v's leg — every packet sent to the viewer after
 // rewriting, the sender reports, and the RTCP the viewer sends back — into
 // its own dump files (<stream>/viewer-<num>-<UTC start>-<n>.pcapng), the
@@ -35,6 +38,14 @@ func (s *Server) startCapture(st *stream, v *viewer) (*dump.Writer, error) {
 	if !v.capture.CompareAndSwap(nil, w) {
 		_ = w.Close()
 		return v.capture.Load(), nil
+	}
+	// A viewer removed meanwhile has had its stopCapture already.
+	v.mu.Lock()
+	gone := v.gone
+	v.mu.Unlock()
+	if gone {
+		s.stopCapture(st, v)
+		return nil, errViewerGone
 	}
 	for _, d := range v.downTracks() {
 		d.SetTap(func(at time.Time, pkt []byte) { w.WriteRTP(dump.ToPeer, at, pkt) })

@@ -77,13 +77,15 @@ type viewer struct {
 	gone      bool
 }
 
-// attach joins v to the stream's fan-out, unless it already left.
-func (v *viewer) attach(st *stream) {
+// attach joins v to the stream's fan-out, unless it already left, and
+// reports whether it did.
+func (v *viewer) attach(st *stream) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if !v.gone {
 		st.fwd.AddViewer(v.fv)
 	}
+	return !v.gone
 }
 
 func (v *viewer) downTracks() []*forward.DownTrack {

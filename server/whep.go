@@ -156,7 +156,9 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 			if v.state.Swap("connected") == "connected" {
 				return
 			}
-			v.attach(st)
+			if !v.attach(st) {
+				return // removed while DTLS finished
+			}
 			s.metrics.join.Observe(time.Since(start).Seconds())
 			s.log.Debug("viewer connected", "stream", name, "viewer", v.num, "after", time.Since(start))
 			if st.autoCapture(s.cfg.DumpViewers) {
