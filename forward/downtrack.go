@@ -23,22 +23,27 @@ type DownTrack struct {
 	id       string
 	streamID string
 
-	mu       sync.Mutex
-	bound    bool
-	codecs   []webrtc.RTPCodecParameters
-	exts     []webrtc.RTPHeaderExtensionParameter
-	ssrc     uint32
-	writer   webrtc.TrackLocalWriter
-	src      *Track
-	ready    bool   // bound, source set and codec compatible
-	problem  string // why a source could not be forwarded (codec mismatch)
-	pt       uint8
-	extMap   []extMapping
-	astID    uint8 // abs-send-time: re-stamped per hop
-	clock    uint32
-	started  bool // a packet was sent: sequence/timestamp continue from last*
-	resync   bool // next packet re-computes offsets
-	waitKey  bool // video: hold until a keyframe starts
+	mu      sync.Mutex
+	bound   bool
+	codecs  []webrtc.RTPCodecParameters
+	exts    []webrtc.RTPHeaderExtensionParameter
+	ssrc    uint32
+	writer  webrtc.TrackLocalWriter
+	src     *Track
+	ready   bool   // bound, source set and codec compatible
+	problem string // why a source could not be forwarded (codec mismatch)
+	pt      uint8
+	extMap  []extMapping
+	astID   uint8 // abs-send-time: re-stamped per hop
+	clock   uint32
+	started bool // a packet was sent: sequence/timestamp continue from last*
+	resync  bool // next packet re-computes offsets
+	waitKey bool // video: hold until a keyframe starts
+	// waiting mirrors waitKey for the fan-out, which serves waiting
+	// viewers first; served is the fan-out's mark.
+	waiting  atomic.Bool
+	served   atomic.Uint64
+	waitFrom time.Time // attached (video): the first keyframe's wait starts
 	askedKey time.Time
 
 	seqOffset uint16
@@ -141,6 +146,10 @@ func (d *DownTrack) SetSource(t *Track) {
 	old := d.src
 	d.src = t
 	d.prepare()
+	d.waitFrom = time.Time{}
+	if t != nil && d.waitKey {
+		d.waitFrom = time.Now()
+	}
 	ready := d.ready
 	d.mu.Unlock()
 	if old != nil && old != t {
@@ -161,6 +170,7 @@ func (d *DownTrack) prepare() {
 	d.problem = ""
 	d.resync = true
 	d.waitKey = d.kind == webrtc.RTPCodecTypeVideo
+	d.waiting.Store(d.waitKey)
 	if !d.bound || d.src == nil {
 		return
 	}
@@ -219,6 +229,11 @@ func (d *DownTrack) writeLocked(src *Track, p *rtp.Packet, info codec.FrameInfo,
 			return
 		}
 		d.waitKey = false
+		d.waiting.Store(false)
+		if !d.waitFrom.IsZero() && src.obs != nil {
+			src.obs.FirstKeyframe(now.Sub(d.waitFrom))
+		}
+		d.waitFrom = time.Time{}
 	}
 	if d.resync {
 		d.rebase(p, now)

@@ -184,3 +184,61 @@ func writeOne(tr *Track, seq uint16, ts uint32, marker bool, payload []byte) {
 	raw, _ := p.Marshal()
 	tr.Write(p, raw)
 }
+
+// A keyframe reaches the viewers waiting for one before those already
+// playing: b joined after a's first keyframe, so b gets the next one
+// first.
+func TestKeyframeToWaitingViewersFirst(t *testing.T) {
+	b, tr := heldTrack(t)
+	writeOne(tr, 1, 1000, true, vp8Key)
+	holdViewer(t, tr, "b", b)
+	writeOne(tr, 2, 4000, true, vp8Delta) // b still waits: not sent to b
+	writeOne(tr, 3, 7000, false, vp8Key)
+	writeOne(tr, 4, 7000, true, vp8Cont)
+	if got, want := b.String(), "[ a:0 ] [ a:1 ] [ b:0 b:1 a:2 a:3 ]"; got != want {
+		t.Fatalf("writes %q, want %q", got, want)
+	}
+}
+
+// recObserver records the latencies a track reports.
+type recObserver struct {
+	mu                 sync.Mutex
+	responses, firsts []time.Duration
+}
+
+func (o *recObserver) KeyframeResponse(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.responses = append(o.responses, d)
+}
+
+func (o *recObserver) FirstKeyframe(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.firsts = append(o.firsts, d)
+}
+
+// A viewer's wait for its first keyframe is reported once, when the
+// keyframe is sent to it; a keyframe that answers a request reports how
+// long the streamer took, and one nobody asked for reports nothing.
+func TestObserver(t *testing.T) {
+	src := vp8
+	src.PayloadType = 100
+	obs := &recObserver{}
+	b := &recBatcher{coalesces: true}
+	tr := NewTrack(TrackInfo{Kind: webrtc.RTPCodecTypeVideo, Codec: src}, nil, WithBatcher(b), WithObserver(obs))
+	defer tr.Close()
+	holdViewer(t, tr, "a", b) // attaching asks for a keyframe
+	time.Sleep(20 * time.Millisecond)
+	writeOne(tr, 1, 1000, true, vp8Key)
+	writeOne(tr, 2, 4000, true, vp8Delta)
+	writeOne(tr, 3, 7000, true, vp8Key) // unrequested
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.firsts) != 1 || obs.firsts[0] < 20*time.Millisecond {
+		t.Errorf("first-keyframe waits %v, want one of at least 20 ms", obs.firsts)
+	}
+	if len(obs.responses) != 1 || obs.responses[0] < 20*time.Millisecond {
+		t.Errorf("keyframe responses %v, want one of at least 20 ms", obs.responses)
+	}
+}

@@ -16,6 +16,7 @@ type KeyframeRequester struct {
 
 	mu        sync.Mutex
 	last      time.Time   // when the last request went upstream
+	waiting   time.Time   // the oldest request sent since the last keyframe, zero when none
 	pending   *time.Timer // deferred request, nil when none
 	requested uint64      // requests received
 	sent      uint64      // requests sent upstream
@@ -39,6 +40,9 @@ func (k *KeyframeRequester) Request() {
 		return
 	}
 	k.last = now
+	if k.waiting.IsZero() {
+		k.waiting = now
+	}
 	k.sent++
 	k.mu.Unlock()
 	k.send()
@@ -52,20 +56,30 @@ func (k *KeyframeRequester) fire() {
 	}
 	k.pending = nil
 	k.last = k.now()
+	if k.waiting.IsZero() {
+		k.waiting = k.last
+	}
 	k.sent++
 	k.mu.Unlock()
 	k.send()
 }
 
 // KeyframeArrived cancels a deferred request: every viewer waiting for it is
-// served by this keyframe.
-func (k *KeyframeRequester) KeyframeArrived() {
+// served by this keyframe. It returns how long ago the oldest request
+// answered by it went upstream, when one did.
+func (k *KeyframeRequester) KeyframeArrived() (time.Duration, bool) {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.pending != nil {
 		k.pending.Stop()
 		k.pending = nil
 	}
-	k.mu.Unlock()
+	if k.waiting.IsZero() {
+		return 0, false
+	}
+	wait := k.now().Sub(k.waiting)
+	k.waiting = time.Time{}
+	return wait, true
 }
 
 // Stop cancels a deferred request for good.

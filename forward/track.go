@@ -39,6 +39,7 @@ type Track struct {
 	e2eExt    []extRef // forwardable extensions of the streamer leg
 	cache     *Cache
 	keyframes *KeyframeRequester
+	obs       Observer // may be nil
 
 	mu    sync.Mutex                   // serialises changes of downs
 	downs atomic.Pointer[[]*DownTrack] // copy-on-write: Write reads it lock-free
@@ -55,6 +56,7 @@ type Track struct {
 	holdMu    sync.Mutex // held, heldN; taken by Write and the hold timer
 	held      []heldPacket
 	heldN     int
+	flushes   uint64 // keyframes flushed: DownTrack.served marks (holdMu)
 	holdTimer *time.Timer
 }
 
@@ -92,6 +94,23 @@ type TrackOption func(*Track)
 // WithBatcher makes the track cork b around its fan-outs.
 func WithBatcher(b Batcher) TrackOption {
 	return func(t *Track) { t.batch = b }
+}
+
+// Observer receives a video track's latencies, the two halves of the
+// wait a joining viewer sees before its picture starts.
+type Observer interface {
+	// KeyframeResponse: a keyframe request went to the streamer, and
+	// this long after it the keyframe arrived (the encoder's answer to
+	// PLI: one round trip and an encode when it answers at all).
+	KeyframeResponse(time.Duration)
+	// FirstKeyframe: a viewer attached, and this long after it the
+	// keyframe that starts its picture was sent to it.
+	FirstKeyframe(time.Duration)
+}
+
+// WithObserver reports the track's latencies to o.
+func WithObserver(o Observer) TrackOption {
+	return func(t *Track) { t.obs = o }
 }
 
 // extRef is one header extension negotiated on a leg.
@@ -176,8 +195,10 @@ func (t *Track) Write(p *rtp.Packet, raw []byte) {
 	var info codec.FrameInfo
 	if t.info.Kind == webrtc.RTPCodecTypeVideo && len(p.Payload) > 0 {
 		info, _ = codec.Inspect(t.codec, p.Payload)
-		if info.Keyframe {
-			t.keyframes.KeyframeArrived()
+		if info.Keyframe && info.FrameStart {
+			if wait, ok := t.keyframes.KeyframeArrived(); ok && t.obs != nil {
+				t.obs.KeyframeResponse(wait)
+			}
 		}
 	}
 	t.stats.update(p, len(raw), info, now, t.clockRate)
@@ -241,9 +262,29 @@ func (t *Track) flushHeld() {
 	t.holdTimer.Stop()
 	held := t.held[:t.heldN]
 	now := time.Now()
+	downs := *t.downs.Load()
 	t.batch.Cork()
-	for _, d := range *t.downs.Load() {
-		d.writeFrame(t, held, now)
+	if held[0].info.Keyframe && held[0].info.FrameStart {
+		// A keyframe goes first to the viewers waiting for one — those
+		// that just joined, whose screens are still black — and then to
+		// everyone else: in a big fan-out the last viewer gets the frame
+		// tens of milliseconds after the first.
+		t.flushes++
+		for _, d := range downs {
+			if d.waiting.Load() {
+				d.served.Store(t.flushes)
+				d.writeFrame(t, held, now)
+			}
+		}
+		for _, d := range downs {
+			if d.served.Load() != t.flushes {
+				d.writeFrame(t, held, now)
+			}
+		}
+	} else {
+		for _, d := range downs {
+			d.writeFrame(t, held, now)
+		}
 	}
 	t.batch.Uncork()
 	t.heldN = 0

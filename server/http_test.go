@@ -128,6 +128,14 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The viewer got its picture: its wait for the first keyframe was
+	// observed (the pion publisher answers the PLI).
+	if n := metricValue(body, "bcast_viewer_first_frame_seconds_count"); n != 1 {
+		t.Errorf("first frame observed %v times, want 1 (one viewer)", n)
+	}
+	if n := metricValue(body, "bcast_keyframe_response_seconds_count"); n < 0 {
+		t.Errorf("keyframe response histogram missing")
+	}
 	// With UDP GSO a frame's packets leave in one send per viewer, so the
 	// sockets made fewer system calls than they sent datagrams.
 	datagrams, sends := metricValue(body, "bcast_udp_datagrams_total"), metricValue(body, "bcast_udp_sends_total")

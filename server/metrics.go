@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -11,13 +13,16 @@ import (
 // metrics is the server's own Prometheus registry (not the global default,
 // so tests and embedders can run several servers in one process).
 type metrics struct {
-	reg     *prometheus.Registry
-	http    *prometheus.CounterVec
-	join    prometheus.Histogram
-	viewers *prometheus.GaugeVec
-	joined  *prometheus.CounterVec
-	refused prometheus.Counter
-	fds     prometheus.Gauge
+	reg  *prometheus.Registry
+	http *prometheus.CounterVec
+	join prometheus.Histogram
+	// The two halves of a joining viewer's wait for its picture.
+	keyframeResponse prometheus.Histogram
+	firstFrame       prometheus.Histogram
+	viewers          *prometheus.GaugeVec
+	joined           *prometheus.CounterVec
+	refused          prometheus.Counter
+	fds              prometheus.Gauge
 }
 
 func newMetrics(s *Server) *metrics {
@@ -30,6 +35,16 @@ func newMetrics(s *Server) *metrics {
 			Name:    "bcast_viewer_join_seconds",
 			Help:    "Time from a viewer's WHEP POST to its connection being established.",
 			Buckets: []float64{.05, .1, .25, .5, .75, 1, 1.5, 2, 3, 5, 10},
+		}),
+		keyframeResponse: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bcast_keyframe_response_seconds",
+			Help:    "Time from a keyframe request (PLI) sent to the streamer to the keyframe's arrival.",
+			Buckets: []float64{.025, .05, .1, .2, .3, .5, .75, 1, 2, 5},
+		}),
+		firstFrame: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bcast_viewer_first_frame_seconds",
+			Help:    "Time from a viewer joining the fan-out (connected) to the keyframe that starts its picture being sent.",
+			Buckets: []float64{.025, .05, .1, .2, .3, .5, .75, 1, 2, 5},
 		}),
 		viewers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bcast_viewers", Help: "Viewers per stream (connecting or connected).",
@@ -44,7 +59,7 @@ func newMetrics(s *Server) *metrics {
 			Name: "bcast_open_fds", Help: "File descriptors in use by the process.",
 		}),
 	}
-	m.reg.MustRegister(m.http, m.join, m.viewers, m.joined, m.refused, m.fds,
+	m.reg.MustRegister(m.http, m.join, m.keyframeResponse, m.firstFrame, m.viewers, m.joined, m.refused, m.fds,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&streamCollector{s: s},
@@ -73,6 +88,10 @@ func (m *metrics) viewerJoined(stream string) {
 	m.viewers.WithLabelValues(stream).Inc()
 	m.joined.WithLabelValues(stream).Inc()
 }
+
+// KeyframeResponse and FirstKeyframe make metrics a forward.Observer.
+func (m *metrics) KeyframeResponse(d time.Duration) { m.keyframeResponse.Observe(d.Seconds()) }
+func (m *metrics) FirstKeyframe(d time.Duration)    { m.firstFrame.Observe(d.Seconds()) }
 
 func (m *metrics) viewerLeft(stream string) { m.viewers.WithLabelValues(stream).Dec() }
 

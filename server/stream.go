@@ -210,11 +210,12 @@ func (st *stream) newViewerNum() int {
 	return st.nextNum
 }
 
+// addViewer registers v with the stream; it joins the fan-out when it
+// connects (viewer.attach).
 func (st *stream) addViewer(v *viewer) {
 	st.mu.Lock()
 	st.viewers[v.id] = v
 	st.mu.Unlock()
-	st.fwd.AddViewer(v.fv)
 }
 
 func (st *stream) viewerByID(id string) *viewer {
