@@ -202,7 +202,7 @@ func TestKeyframeToWaitingViewersFirst(t *testing.T) {
 
 // recObserver records the latencies a track reports.
 type recObserver struct {
-	mu                 sync.Mutex
+	mu                sync.Mutex
 	responses, firsts []time.Duration
 }
 
