@@ -14,6 +14,7 @@ import (
 	"github.com/bcastdev/bcast/demo"
 	"github.com/bcastdev/bcast/media"
 	"github.com/bcastdev/bcast/server"
+	"github.com/bcastdev/bcast/server/status"
 )
 
 func testLogger() *slog.Logger {
@@ -27,6 +28,13 @@ func testLogger() *slog.Logger {
 // startDemoServer runs a bcast server on loopback that publishes the
 // built-in VP8+Opus clip as stream "demo", and returns its WHEP URL.
 func startDemoServer(t *testing.T, maxViewers int) string {
+	t.Helper()
+	url, _ := startDemo(t, maxViewers)
+	return url
+}
+
+// startDemo is startDemoServer that also returns the server.
+func startDemo(t *testing.T, maxViewers int) (string, *server.Server) {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.Addr = "127.0.0.1:0"
@@ -62,7 +70,52 @@ func startDemoServer(t *testing.T, maxViewers int) string {
 		<-served
 		_ = srv.Close()
 	})
-	return "http://" + ln.Addr().String() + "/api/whep/demo"
+	return "http://" + ln.Addr().String() + "/api/whep/demo", srv
+}
+
+// A viewer the server ends (kicked from the console) counts as dropped at
+// once: the server's DTLS close_notify reaches it, as it would a browser.
+func TestKickedViewersDrop(t *testing.T) {
+	const viewers = 3
+	url, srv := startDemo(t, 0)
+	kicked := make(chan time.Time, 1)
+	go func() {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			snap := srv.Snapshot()
+			if len(snap.Streams) != 1 || len(snap.Streams[0].ViewerList) != viewers {
+				continue
+			}
+			connected := 0
+			for _, v := range snap.Streams[0].ViewerList {
+				if v.State == "connected" {
+					connected++
+				}
+			}
+			if connected < viewers {
+				continue
+			}
+			time.Sleep(500 * time.Millisecond)
+			kicked <- time.Now()
+			for _, v := range snap.Streams[0].ViewerList {
+				if err := srv.Do(status.Action{Kind: status.ActionKick, Stream: "demo", Target: v.ID, By: "test"}); err != nil {
+					t.Error(err)
+				}
+			}
+			return
+		}
+	}()
+	rep, err := Run(context.Background(), Config{URL: url, Viewers: viewers, Burst: true, Duration: 6 * time.Second, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-kicked:
+	default:
+		t.Fatal("viewers never all connected")
+	}
+	if rep.Dropped != viewers {
+		t.Fatalf("dropped %d of %d kicked viewers", rep.Dropped, viewers)
+	}
 }
 
 func checkOrdered(t *testing.T, name string, d Dist) {

@@ -369,6 +369,10 @@ func (p *peer) handshake(ctx context.Context) error {
 		_ = sess.Close()
 		return errors.New("closed")
 	}
+	// As the DTLS client whose last flight the server answered, nothing
+	// is left for DTLS but the goodbye: let the connection go (three
+	// goroutines and its buffers per viewer), as bcast's own peers do.
+	_ = sess.Detach()
 	close(p.connected)
 	return nil
 }
@@ -388,6 +392,14 @@ func (p *peer) fail() {
 }
 
 // close ends the connection: the reader returns, DTLS closes.
+// leaving marks the end as ours: what the server does after our DELETE
+// (its close_notify, silence) is not a dropped connection.
+func (p *peer) leaving() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+}
+
 func (p *peer) close() {
 	p.mu.Lock()
 	p.closed = true
@@ -466,8 +478,19 @@ func (p *peer) handle(b []byte, addr netip.Addr, port uint16, now time.Time) {
 	case b0 < 4:
 		p.handleSTUN(b, from, now)
 	case b0 >= 20 && b0 <= 63:
-		if p.isRemote(from) {
-			p.lastRecv = now
+		if !p.isRemote(from) {
+			return
+		}
+		p.lastRecv = now
+		select {
+		case <-p.connected:
+			// After the handshake the server only sends an alert: its
+			// close_notify when it ends the session (a kick), which a
+			// browser notices at once too.
+			if b0 == 21 {
+				p.fail()
+			}
+		default:
 			_, _ = p.dtlsIn.Write(b)
 		}
 	case b0 >= 128 && b0 <= 191:

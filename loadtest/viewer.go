@@ -169,6 +169,9 @@ func joinFailure(err error) string {
 // reader has returned, ends the tracks' frame tracking at end. It reports
 // whether the DELETE failed.
 func (v *viewer) close(ctx context.Context, end time.Duration) (deleteFailed bool) {
+	if v.peer != nil {
+		v.peer.leaving()
+	}
 	if v.sess != nil {
 		if err := v.sess.Close(ctx); err != nil {
 			v.r.log.Debug("DELETE failed", "err", err)
