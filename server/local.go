@@ -53,7 +53,7 @@ func (s *Server) PublishLocal(ctx context.Context, name string, sources ...media
 		}
 		// A file cannot make a keyframe on request: viewers wait for the
 		// next one in the clip (the demo clip has one every two seconds).
-		t := forward.NewTrack(forward.TrackInfo{Kind: kind, Codec: params}, nil, forward.WithBatcher(s.tr.batch), forward.WithObserver(s.metrics))
+		t := forward.NewTrack(forward.TrackInfo{Kind: kind, Codec: params}, nil, forward.WithBatcher(s.tr.batch), forward.WithObserver(streamObserver{s.metrics, st}))
 		if st.addTrack(p, t) != "" {
 			return nil
 		}

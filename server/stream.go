@@ -38,6 +38,8 @@ type stream struct {
 	fps           atomic.Uint64 // float64 bits
 	egressPackets uint64        // of viewers that left, for monotonic metrics
 	egressBytes   uint64
+
+	lat latencyWindow // recent joins and first frames, for the console
 }
 
 func newStream(srv *Server, name string) *stream {
@@ -394,6 +396,7 @@ func (st *stream) status(admin bool) status.Stream {
 		}
 	}
 	st.mu.Unlock()
+	out.Joins = st.lat.summary(time.Now())
 	out.Video = trackStatus(video, &st.video, math.Float64frombits(st.fps.Load()))
 	out.Audio = trackStatus(audio, &st.audio, 0)
 	if nacks != nil {

@@ -160,6 +160,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 				return // removed while DTLS finished
 			}
 			s.metrics.join.Observe(time.Since(start).Seconds())
+			st.lat.join(time.Since(start), time.Now())
 			s.log.Debug("viewer connected", "stream", name, "viewer", v.num, "after", time.Since(start))
 			if st.autoCapture(s.cfg.DumpViewers) {
 				if _, err := s.startCapture(st, v); err != nil {

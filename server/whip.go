@@ -187,7 +187,7 @@ func (s *Server) ingestTrack(st *stream, p *publisher, tr *webrtc.TrackRemote, r
 	ssrc := uint32(tr.SSRC())
 	t := forward.NewTrack(info, func() {
 		_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-	}, forward.WithBatcher(s.tr.batch), forward.WithObserver(s.metrics))
+	}, forward.WithBatcher(s.tr.batch), forward.WithObserver(streamObserver{s.metrics, st}))
 	if reason := st.addTrack(p, t); reason != "" {
 		s.log.Warn("ingest track not forwarded", "stream", st.name, "kind", tr.Kind().String(), "rid", tr.RID(), "reason", reason)
 		drain(tr)

@@ -152,6 +152,7 @@ func fixture(tick int) status.Snapshot {
 				},
 				Publisher: &status.Session{ID: "pub-1", Remote: "198.51.100.23:51234",
 					Since: now.Add(-5025 * time.Second), State: "connected"},
+				Joins: &status.Joins{WindowSeconds: 60, Count: 3, JoinP50MS: 90, JoinP95MS: 140, FirstFrameP50MS: 210, FirstFrameP95MS: 380},
 				Dump: &status.Dump{
 					Segment:      "/var/lib/bcast/dumps/main-20250314-190612-0003.pcapng",
 					SegmentBytes: 48 << 20, Packets: 40000, BytesPerSecond: 320 << 10,

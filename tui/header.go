@@ -111,9 +111,29 @@ func (h *header) streamLines() []string {
 	l1 := join("  ", name,
 		st.Live.Render("● LIVE")+" "+formatDuration(durationSeconds(s.UptimeSeconds)),
 		who,
-		fmt.Sprintf("%d %s", s.Viewers, label("viewers")))
+		fmt.Sprintf("%d %s", s.Viewers, label("viewers")),
+		h.joinsPart(s.Joins))
 
 	return []string{l1, h.mediaLine(s), h.rateLine(s)}
+}
+
+// joinsPart shows what viewers who joined in the last minute waited: for
+// the connection, then for their picture. A slow first frame that the
+// keyframe interval explains (an encoder that ignores PLI) reads the same
+// as one the server causes, so the interval is beside it on the next line.
+func (h *header) joinsPart(j *status.Joins) string {
+	if j == nil {
+		return ""
+	}
+	label := h.st.Muted.Render
+	var p []string
+	if j.Count > 0 {
+		p = append(p, label("join p95")+" "+formatMS(j.JoinP95MS))
+	}
+	if j.FirstFrameP95MS > 0 {
+		p = append(p, label("first frame p95")+" "+formatMS(j.FirstFrameP95MS))
+	}
+	return strings.Join(p, label(" · "))
 }
 
 // mediaLine shows what the streamer sends and how it arrives.

@@ -14,10 +14,23 @@ type Stream struct {
 	Video         *Media   `json:"video,omitempty"`
 	Audio         *Media   `json:"audio,omitempty"`
 	Publisher     *Session `json:"publisher,omitempty"` // admin only
+	Joins         *Joins   `json:"joins,omitempty"`     // viewers who joined in the last minute
 	Dump          *Dump    `json:"dump,omitempty"`      // admin only
 	// Snapshot only (GET /api/admin/snapshot, the console):
 	ViewerList []Viewer `json:"viewer_list,omitempty"`
 	Chat       *Chat    `json:"chat,omitempty"`
+}
+
+// Joins is what the viewers who joined lately waited: for the connection
+// (WHEP POST to ICE+DTLS up) and then for their picture (connected to the
+// keyframe that starts it being sent).
+type Joins struct {
+	WindowSeconds   float64 `json:"window_seconds"`
+	Count           int     `json:"count"` // joins in the window
+	JoinP50MS       float64 `json:"join_p50_ms"`
+	JoinP95MS       float64 `json:"join_p95_ms"`
+	FirstFrameP50MS float64 `json:"first_frame_p50_ms"`
+	FirstFrameP95MS float64 `json:"first_frame_p95_ms"`
 }
 
 // Dump is the state of the current publisher's ingest dump.
