@@ -136,6 +136,10 @@ func TestMetrics(t *testing.T) {
 	if n := metricValue(body, "bcast_keyframe_response_seconds_count"); n < 0 {
 		t.Errorf("keyframe response histogram missing")
 	}
+	// The stream says the same to the console and /api/streams.
+	if j := getStreams(t, srv.base, "")[0].Joins; j == nil || j.Count != 1 || j.JoinP95MS <= 0 || j.FirstFrameP95MS <= 0 {
+		t.Errorf("stream joins %+v, want one join with its times", j)
+	}
 	// With UDP GSO a frame's packets leave in one send per viewer, so the
 	// sockets made fewer system calls than they sent datagrams.
 	datagrams, sends := metricValue(body, "bcast_udp_datagrams_total"), metricValue(body, "bcast_udp_sends_total")

@@ -251,8 +251,8 @@ func (st *stream) removeViewer(v *viewer, reason string) {
 	})
 }
 
-// autoCapture reports whether the next connected viewer is among the first
-// n of the stream to be captured (--dump-viewers).
+// autoCapture reports whether the viewer joining now is among the first n
+// of the stream to be captured (--dump-viewers).
 func (st *stream) autoCapture(n int) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -148,6 +148,9 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v.num = st.newViewerNum()
+	// --dump-viewers counts viewers in the order they joined, not the
+	// order their handshakes happened to finish.
+	capture := st.autoCapture(s.cfg.DumpViewers)
 	err = peer.Start(litepeer.Handlers{
 		// The viewer joins the fan-out once it can receive: the keyframe
 		// its video track asks for on attaching then arrives when it is
@@ -162,7 +165,7 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 			s.metrics.join.Observe(time.Since(start).Seconds())
 			st.lat.join(time.Since(start), time.Now())
 			s.log.Debug("viewer connected", "stream", name, "viewer", v.num, "after", time.Since(start))
-			if st.autoCapture(s.cfg.DumpViewers) {
+			if capture {
 				if _, err := s.startCapture(st, v); err != nil {
 					s.log.Warn("viewer capture failed; streaming continues", "stream", name, "viewer", v.num, "err", err)
 				}
