@@ -462,11 +462,6 @@ func (p *Peer) handleSTUN(c *localConn, b []byte, from netip.AddrPort) {
 	if err != nil {
 		return
 	}
-	// The reply also registers from with the mux, which then routes its
-	// DTLS and SRTCP to this peer.
-	if _, err := c.writeTo(resp.Raw, from); err != nil {
-		return
-	}
 	nominated := m.Contains(stun.AttrUseCandidate)
 	p.mu.Lock()
 	if p.closed {
@@ -498,6 +493,12 @@ func (p *Peer) handleSTUN(c *localConn, b []byte, from netip.AddrPort) {
 		p.dtlsOn = true
 	}
 	p.mu.Unlock()
+	// The state is in place before the viewer can act on the reply. The
+	// reply also registers from with the mux, which then routes its DTLS
+	// and SRTCP to this peer.
+	if _, err := c.writeTo(resp.Raw, from); err != nil {
+		return
+	}
 	if verify {
 		p.sendVerification(c, from)
 	}
