@@ -139,46 +139,27 @@ func joinOr(s []string) string {
 }
 
 // answerOffer applies the offer, creates the answer and waits for ICE
-// gathering, since bcast does not trickle.
+// gathering, since bcast does not trickle: the answer carries the
+// candidates.
 func answerOffer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", errors.New("cannot apply SDP offer: " + err.Error())
 	}
-	return finishAnswer(ctx, pc)
-}
-
-func finishAnswer(ctx context.Context, pc *webrtc.PeerConnection) (string, error) {
-	gathered, err := startAnswer(pc)
-	if err != nil {
-		return "", err
-	}
-	return awaitAnswer(ctx, pc, gathered), nil
-}
-
-// startAnswer creates and applies the answer: the CPU-bound half of
-// answering. Gathering then completes on pion's goroutines.
-func startAnswer(pc *webrtc.PeerConnection) (<-chan struct{}, error) {
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return nil, errors.New("cannot answer SDP offer: " + err.Error())
+		return "", errors.New("cannot answer SDP offer: " + err.Error())
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return nil, errors.New("cannot apply SDP answer: " + err.Error())
+		return "", errors.New("cannot apply SDP answer: " + err.Error())
 	}
-	return gathered, nil
-}
-
-// awaitAnswer waits for ICE gathering (no trickle: the answer carries the
-// candidates) and returns the answer.
-func awaitAnswer(ctx context.Context, pc *webrtc.PeerConnection, gathered <-chan struct{}) string {
 	ctx, cancel := context.WithTimeout(ctx, gatherTimeout)
 	defer cancel()
 	select {
 	case <-gathered:
 	case <-ctx.Done():
 	}
-	return pc.LocalDescription().SDP
+	return pc.LocalDescription().SDP, nil
 }
 
 // ingestTrack reads one of the streamer's tracks into the fan-out.
