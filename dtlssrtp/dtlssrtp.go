@@ -104,6 +104,21 @@ func (c Config) options() []dtls.Option {
 	return opts
 }
 
+// serverOptions asks for the client's certificate (checked against its
+// fingerprint).
+func (c Config) serverOptions() []dtls.ServerOption {
+	shared := c.options()
+	opts := make([]dtls.ServerOption, 0, len(shared)+2)
+	for _, o := range shared {
+		opts = append(opts, o)
+	}
+	opts = append(opts, dtls.WithClientAuth(dtls.RequireAnyClientCert))
+	if c.SkipHelloVerify {
+		opts = append(opts, dtls.WithInsecureSkipVerifyHello(true))
+	}
+	return opts
+}
+
 func (c Config) clientOptions() []dtls.ClientOption {
 	shared := c.options()
 	opts := make([]dtls.ClientOption, 0, len(shared))
@@ -137,21 +152,12 @@ type Session struct {
 // SRTP keys it exported. pc's writes go to the remote; its buffer receives
 // the DTLS records the owner reads.
 func Handshake(ctx context.Context, pc *PacketConn, remote net.Addr, c Config) (*Session, error) {
-	shared := c.options()
 	var (
 		conn *dtls.Conn
 		err  error
 	)
 	if c.Server {
-		opts := make([]dtls.ServerOption, 0, len(shared)+2)
-		for _, o := range shared {
-			opts = append(opts, o)
-		}
-		opts = append(opts, dtls.WithClientAuth(dtls.RequireAnyClientCert))
-		if c.SkipHelloVerify {
-			opts = append(opts, dtls.WithInsecureSkipVerifyHello(true))
-		}
-		conn, err = dtls.ServerWithOptions(pc, remote, opts...)
+		conn, err = dtls.ServerWithOptions(pc, remote, c.serverOptions()...)
 	} else {
 		conn, err = dtls.ClientWithOptions(pc, remote, c.clientOptions()...)
 	}
